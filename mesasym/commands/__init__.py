@@ -1,0 +1,1 @@
+"""Sub-commands of the ``mesasym`` CLI, one module each (see :mod:`mesasym.cli`)."""

@@ -1,0 +1,62 @@
+"""The numeric trainer: plain full-batch gradient descent with the stated records."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mesasym.ar_process import sample_phases, sequences_from
+from mesasym.errors import DivergenceError, InvalidInputError
+from mesasym.training import SampleObjective, train
+from mesasym.transformer import Parameters, loss_and_gradient
+
+
+def _objective(seed: int = 0, n: int = 64, T: int = 8, d: int = 2) -> SampleObjective:
+    rng = np.random.default_rng(seed)
+    return SampleObjective(sequences_from(rng.standard_normal((n, d)), sample_phases(rng, n, d), T))
+
+
+def test_each_step_is_theta_minus_lr_times_gradient() -> None:
+    objective = _objective()
+    params0 = Parameters.random(2, np.random.default_rng(5), scale=0.1)
+    lr = 1e-3
+    result = train(objective, params0, lr, steps=2)
+    expected = params0
+    for _ in range(2):
+        expected = expected.step(loss_and_gradient(expected, objective.X)[1], lr)
+    assert np.allclose(result.params.WKQ, expected.WKQ, rtol=1e-14, atol=0)
+    assert np.allclose(result.params.WPV, expected.WPV, rtol=1e-14, atol=0)
+    assert list(result.history.step) == [0, 1, 2]
+    assert np.allclose(result.history.tau, [0, lr, 2 * lr])
+
+
+def test_history_records_manifold_coordinates_and_decreasing_loss() -> None:
+    objective = _objective()
+    result = train(objective, Parameters.assumption1(2, 0.1, 0.1), 2e-3, steps=50, record_every=10)
+    history = result.history
+    assert list(history.step) == [0, 10, 20, 30, 40, 50]
+    assert history.a[0] == 0.1 and history.b[0] == 0.1 and history.ab[0] == pytest.approx(0.01)
+    assert history.off_manifold[0] == 0.0 and history.off_manifold[-1] > 0  # finite sample leaves the manifold
+    assert np.all(np.diff(history.loss) < 0)
+    assert result.final_loss == history.loss[-1]
+
+
+def test_clip_keeps_red_blocks_diagonal() -> None:
+    result = train(_objective(), Parameters.assumption1(2, 0.1, 0.1), 2e-3, steps=20, clip=True)
+    d = 2
+    for block in (result.params.kq32, result.params.pv12):
+        assert np.count_nonzero(block - np.diag(np.diagonal(block))) == 0
+    unclipped = train(_objective(), Parameters.assumption1(2, 0.1, 0.1), 2e-3, steps=20)
+    red = unclipped.params.kq32
+    assert np.count_nonzero(red - np.diag(np.diagonal(red))) == d * d - d
+
+
+def test_divergent_step_size_is_detected_with_advice() -> None:
+    with pytest.raises(DivergenceError, match=r"smaller step size, e.g. lr=0.5"):
+        train(_objective(), Parameters.assumption1(2, 1.0, 1.0), 5.0, steps=200)
+
+
+@pytest.mark.parametrize("lr", [0.0, -1e-3, float("inf"), float("nan")])
+def test_invalid_step_sizes_are_refused(lr: float) -> None:
+    with pytest.raises(InvalidInputError, match="lr="):
+        train(_objective(), Parameters.assumption1(2, 0.1, 0.1), lr, steps=1)
