@@ -40,6 +40,7 @@ gradient for every input; the gradient returned is nevertheless the full
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +49,8 @@ from mesasym.errors import require
 
 __all__ = [
     "Parameters",
+    "PrefixGram",
+    "prefix_grams",
     "predict",
     "predict_reference",
     "loss",
@@ -247,22 +250,57 @@ def _chunks(n: int, T: int, d: int):
         yield slice(start, min(n, start + size))
 
 
-def _forward_chunk(params: Parameters, X: np.ndarray):
-    """Prefix sums and predictions for ``t = 2..T-1`` of one chunk of sequences.
+@dataclass(frozen=True)
+class PrefixGram:
+    """Data-only quantities for ``t = 2..T-1``, flattened over (sequence, t).
 
-    Returns ``(Z, S, v, yhat)`` restricted to ``t = 2..T-1`` where ``v_t = S_t Q z_t``
-    and ``yhat_t = P v_t / (t-1)``.
+    ``Z[k] = z_t``, ``S[k] = S_t = sum_{i<=t} z_i z_i^*``, ``Y[k] = x_{t+1}``
+    and ``rho[k] = t - 1`` at the flat index ``k = (sequence, t)``. They do not
+    depend on the parameters, so a fixed training sample computes them once.
     """
-    T = X.shape[1]
-    dtype = np.result_type(params.dtype, X.dtype)
-    Z = _context(X.astype(dtype, copy=False))[:, : T - 1]
-    S = np.cumsum(Z[:, :, :, None] * Z[:, :, None, :].conj(), axis=1)[:, 1:]
-    Z = Z[:, 1:]
-    u = Z @ params.Q.T.astype(dtype, copy=False)
-    v = np.einsum("ntab,ntb->nta", S, u)
-    rho = np.arange(1, T - 1, dtype=dtype.type(0).real.dtype)[None, :, None]  # t - 1
-    yhat = (v @ params.P.T.astype(dtype, copy=False)) / rho
-    return Z, S, v, yhat, rho
+
+    Z: np.ndarray  # (m, 2d)
+    S: np.ndarray  # (m, 2d, 2d)
+    Y: np.ndarray  # (m, d)
+    rho: np.ndarray  # (m, 1)
+
+    @classmethod
+    def of(cls, X: np.ndarray, dtype: np.dtype | type | None = None) -> PrefixGram:
+        """The prefix sums of a batch ``X`` of shape ``(n, T, d)``."""
+        n, T, d = X.shape
+        dtype = np.dtype(dtype or X.dtype)
+        Z = _context(X.astype(dtype, copy=False))[:, : T - 1]
+        S = np.cumsum(Z[:, :, :, None] * Z[:, :, None, :].conj(), axis=1)[:, 1:]
+        rho = np.broadcast_to(np.arange(1, T - 1, dtype=np.finfo(dtype).dtype)[None, :], (n, T - 2))
+        return cls(
+            Z=np.ascontiguousarray(Z[:, 1:]).reshape(-1, 2 * d),
+            S=S.reshape(-1, 2 * d, 2 * d),
+            Y=X[:, 2:].astype(dtype, copy=False).reshape(-1, d),
+            rho=rho.reshape(-1, 1),
+        )
+
+    def predict(self, params: Parameters) -> tuple[np.ndarray, np.ndarray]:
+        """``(v, yhat)`` with ``v = S_t Q z_t`` and ``yhat = P v / (t-1)``."""
+        dtype = self.S.dtype
+        v = np.einsum("mab,mb->ma", self.S, self.Z @ params.Q.T.astype(dtype, copy=False))
+        return v, (v @ params.P.T.astype(dtype, copy=False)) / self.rho
+
+    def loss_and_gradient_sums(self, params: Parameters) -> tuple[float, np.ndarray, np.ndarray]:
+        """Sums over (sequence, t) of the loss terms and of the gradients w.r.t. ``P`` and ``Q``."""
+        v, yhat = self.predict(params)
+        residual = yhat - self.Y
+        total = 0.5 * float(np.sum(residual.real**2 + residual.imag**2))
+        scaled = residual / self.rho
+        grad_P = scaled.T @ v.conj()
+        w = np.einsum("mab,mb->ma", self.S, scaled @ params.P.conj().astype(self.S.dtype, copy=False))
+        grad_Q = w.T @ self.Z.conj()
+        return total, grad_P, grad_Q
+
+
+def prefix_grams(X: np.ndarray, dtype: np.dtype | type | None = None) -> list[PrefixGram]:
+    """The :class:`PrefixGram` chunks of ``X`` (memory about ``16 n T (2d)^2`` bytes at complex128)."""
+    n, T, d = X.shape
+    return [PrefixGram.of(X[chunk], dtype) for chunk in _chunks(n, T, d)]
 
 
 def predict(params: Parameters, X: np.ndarray) -> np.ndarray:
@@ -273,9 +311,10 @@ def predict(params: Parameters, X: np.ndarray) -> np.ndarray:
     """
     _check_sequences(params, X)
     n, T, d = X.shape
-    out = np.empty((n, T - 2, d), np.result_type(params.dtype, X.dtype))
+    dtype = np.result_type(params.dtype, X.dtype)
+    out = np.empty((n, T - 2, d), dtype)
     for chunk in _chunks(n, T, d):
-        out[chunk] = _forward_chunk(params, X[chunk])[3]
+        out[chunk] = PrefixGram.of(X[chunk], dtype).predict(params)[1].reshape(-1, T - 2, d)
     return out
 
 
@@ -285,26 +324,28 @@ def loss(params: Parameters, X: np.ndarray) -> float:
     return 0.5 * float(np.sum(residual.real**2 + residual.imag**2)) / X.shape[0]
 
 
-def loss_and_gradient(params: Parameters, X: np.ndarray) -> tuple[float, Parameters]:
+def loss_and_gradient(
+    params: Parameters, X: np.ndarray, grams: Sequence[PrefixGram] | None = None
+) -> tuple[float, Parameters]:
     """Empirical loss and its gradient w.r.t. every entry of both matrices.
 
     See the module docstring for the formulas and the gradient convention.
+    ``grams`` may hold the precomputed :func:`prefix_grams` of ``X``;
+    otherwise they are computed chunk by chunk.
     """
     _check_sequences(params, X)
     n, T, d = X.shape
     dtype = np.result_type(params.dtype, X.dtype)
+    if grams is None:
+        grams = (PrefixGram.of(X[chunk], dtype) for chunk in _chunks(n, T, d))
+    total = 0.0
     grad_P = np.zeros((d, 2 * d), dtype)
     grad_Q = np.zeros((2 * d, 2 * d), dtype)
-    total = 0.0
-    P_adj = params.P.conj().astype(dtype, copy=False)  # P^* acts as r @ conj(P)
-    for chunk in _chunks(n, T, d):
-        Z, S, v, yhat, rho = _forward_chunk(params, X[chunk])
-        residual = yhat - X[chunk, 2:].astype(dtype, copy=False)
-        total += 0.5 * float(np.sum(residual.real**2 + residual.imag**2))
-        scaled = residual / rho
-        grad_P += np.einsum("ntd,nte->de", scaled, v.conj())
-        w = np.einsum("ntab,ntb->nta", S, scaled @ P_adj)
-        grad_Q += np.einsum("nta,ntb->ab", w, Z.conj())
+    for gram in grams:
+        part, part_P, part_Q = gram.loss_and_gradient_sums(params)
+        total += part
+        grad_P += part_P
+        grad_Q += part_Q
     gradient = Parameters.zeros(d, dtype)
     gradient.WPV[:d, d:] = grad_P / n
     gradient.WKQ[d:, d:] = grad_Q / n
