@@ -59,6 +59,25 @@ __all__ = [
     "one_step_gd_predict",
 ]
 
+_THREADPOOLS = None
+
+
+def single_threaded_blas():
+    """Context manager limiting BLAS to one thread.
+
+    The products here are skinny (``(n T) x 2d`` by ``2d x 2d``) or batched
+    ``2d x 2d`` matrix-vector products; BLAS threads only add synchronisation,
+    which on a busy 2-core machine made an evaluation 3-10 times slower
+    (measured in ``benchmarks/bench_foundation.py``).
+    """
+    global _THREADPOOLS
+    if _THREADPOOLS is None:
+        from threadpoolctl import ThreadpoolController
+
+        _THREADPOOLS = ThreadpoolController()
+    return _THREADPOOLS.limit(limits=1, user_api="blas")
+
+
 # Upper bound on the number of complex entries of the prefix sums S_t held at
 # once; the sample axis is processed in chunks below it (about 64 MiB).
 _CHUNK_ENTRIES = 1 << 22
@@ -282,7 +301,7 @@ class PrefixGram:
     def predict(self, params: Parameters) -> tuple[np.ndarray, np.ndarray]:
         """``(v, yhat)`` with ``v = S_t Q z_t`` and ``yhat = P v / (t-1)``."""
         dtype = self.S.dtype
-        v = np.einsum("mab,mb->ma", self.S, self.Z @ params.Q.T.astype(dtype, copy=False))
+        v = np.matmul(self.S, (self.Z @ params.Q.T.astype(dtype, copy=False))[:, :, None])[:, :, 0]
         return v, (v @ params.P.T.astype(dtype, copy=False)) / self.rho
 
     def loss_and_gradient_sums(self, params: Parameters) -> tuple[float, np.ndarray, np.ndarray]:
@@ -292,7 +311,7 @@ class PrefixGram:
         total = 0.5 * float(np.sum(residual.real**2 + residual.imag**2))
         scaled = residual / self.rho
         grad_P = scaled.T @ v.conj()
-        w = np.einsum("mab,mb->ma", self.S, scaled @ params.P.conj().astype(self.S.dtype, copy=False))
+        w = np.matmul(self.S, (scaled @ params.P.conj().astype(self.S.dtype, copy=False))[:, :, None])[:, :, 0]
         grad_Q = w.T @ self.Z.conj()
         return total, grad_P, grad_Q
 
@@ -313,8 +332,9 @@ def predict(params: Parameters, X: np.ndarray) -> np.ndarray:
     n, T, d = X.shape
     dtype = np.result_type(params.dtype, X.dtype)
     out = np.empty((n, T - 2, d), dtype)
-    for chunk in _chunks(n, T, d):
-        out[chunk] = PrefixGram.of(X[chunk], dtype).predict(params)[1].reshape(-1, T - 2, d)
+    with single_threaded_blas():
+        for chunk in _chunks(n, T, d):
+            out[chunk] = PrefixGram.of(X[chunk], dtype).predict(params)[1].reshape(-1, T - 2, d)
     return out
 
 
@@ -341,11 +361,12 @@ def loss_and_gradient(
     total = 0.0
     grad_P = np.zeros((d, 2 * d), dtype)
     grad_Q = np.zeros((2 * d, 2 * d), dtype)
-    for gram in grams:
-        part, part_P, part_Q = gram.loss_and_gradient_sums(params)
-        total += part
-        grad_P += part_P
-        grad_Q += part_Q
+    with single_threaded_blas():
+        for gram in grams:
+            part, part_P, part_Q = gram.loss_and_gradient_sums(params)
+            total += part
+            grad_P += part_P
+            grad_Q += part_Q
     gradient = Parameters.zeros(d, dtype)
     gradient.WPV[:d, d:] = grad_P / n
     gradient.WKQ[d:, d:] = grad_Q / n
