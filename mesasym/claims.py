@@ -1,0 +1,83 @@
+"""The paper's statements, typed in as data to be tested (never used to derive anything).
+
+Zheng et al., "On Mesa-Optimization in Autoregressively Trained Transformers:
+Emergence and Capability", NeurIPS 2024 (arXiv 2405.16845); THEORY.md §5-7.
+
+Only comparison code and tests may import this module; the symbolic,
+high-precision and numeric sources of truth must not.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from mesasym.errors import InvalidInputError
+
+__all__ = [
+    "theorem1_product",
+    "corollary1_step_size",
+    "gaussian_long_context_limit",
+    "gaussian_prediction_ratio_limit",
+    "sparse_product",
+    "CLAIM_SOURCES",
+]
+
+#: Where each claim is stated.
+CLAIM_SOURCES = {
+    "theorem1_product": "Theorem 1 (THEORY §5): a~ b~ = kappa1 / (kappa2 + kappa3/(T-2) sum_{t=2}^{T-1} 1/(t-1))",
+    "corollary1_step_size": "Corollary 1 (THEORY §6): one GD step from W = 0 with step a~ b~/(t-1)",
+    "gaussian_long_context_limit": "Authors' theory line for N(0, sigma^2 I) (THEORY §7, §9): a~ b~ -> 1/(5 sigma^2)",
+    "gaussian_prediction_ratio_limit": "Authors' theory line (THEORY §9): prediction/truth ratio 0.2 for the Gaussian",
+    "sparse_product": "Authors' theory line for x_1 = +-c e_J (THEORY §7, §9): a~ b~ = 1/c^2",
+}
+
+
+def _check_T(T: object) -> sp.Expr:
+    if isinstance(T, sp.Symbol):
+        return T
+    if isinstance(T, bool) or not isinstance(T, (int, sp.Integer)) or int(T) < 3:
+        raise InvalidInputError(f"T={T!r} must be an integer >= 3")
+    return sp.Integer(int(T))
+
+
+def theorem1_product(T: object, kappa1: object, kappa2: object, kappa3: object) -> sp.Expr:
+    """Theorem 1 as printed: ``kappa1 / (kappa2 + kappa3/(T-2) * sum_{t=2}^{T-1} 1/(t-1))``.
+
+    The sum is kept as an unevaluated :class:`sympy.Sum` for symbolic ``T`` (call
+    ``.doit()`` to evaluate it); for a concrete ``T`` it is evaluated exactly.
+    """
+    T_val = _check_T(T)
+    t = sp.Symbol("t", integer=True, positive=True)
+    total = sp.Sum(1 / (t - 1), (t, 2, T_val - 1))
+    if not isinstance(T_val, sp.Symbol):
+        total = total.doit()
+    k1, k2, k3 = (sp.sympify(k) for k in (kappa1, kappa2, kappa3))
+    return k1 / (k2 + k3 / (T_val - 2) * total)
+
+
+def corollary1_step_size(product: object, t: object) -> sp.Expr:
+    """Corollary 1: the in-context GD step size ``a~ b~ / (t - 1)`` when predicting ``x_{t+1}``."""
+    if not isinstance(t, sp.Symbol) and (isinstance(t, bool) or not isinstance(t, (int, sp.Integer)) or int(t) < 2):
+        raise InvalidInputError(f"t={t!r} must be an integer >= 2")
+    return sp.sympify(product) / (sp.sympify(t) - 1)
+
+
+def gaussian_long_context_limit(sigma: object) -> sp.Expr:
+    """``lim_{T -> oo} a~ b~ = 1/(5 sigma^2)`` for ``x_1 ~ N(0, sigma^2 I_d)``."""
+    s = sp.sympify(sigma)
+    if s.is_positive is False or s.is_zero:
+        raise InvalidInputError(f"sigma={sigma!r} must be positive")
+    return 1 / (5 * s**2)
+
+
+def gaussian_prediction_ratio_limit() -> sp.Expr:
+    """The long-context ratio prediction/truth for the Gaussian start: ``1/5``."""
+    return sp.Rational(1, 5)
+
+
+def sparse_product(c: object) -> sp.Expr:
+    """``a~ b~ = 1/c^2`` for every ``T`` when ``x_1 = +-c e_J``."""
+    value = sp.sympify(c)
+    if value.is_zero:
+        raise InvalidInputError(f"c={c!r} must be nonzero")
+    return 1 / value**2
