@@ -19,6 +19,7 @@ __all__ = [
     "gaussian_long_context_limit",
     "gaussian_prediction_ratio_limit",
     "sparse_product",
+    "evaluate_sums",
     "CLAIM_SOURCES",
 ]
 
@@ -53,6 +54,23 @@ def theorem1_product(T: object, kappa1: object, kappa2: object, kappa3: object) 
         total = total.doit()
     k1, k2, k3 = (sp.sympify(k) for k in (kappa1, kappa2, kappa3))
     return k1 / (k2 + k3 / (T_val - 2) * total)
+
+
+def evaluate_sums(expr: object) -> sp.Expr:
+    """Evaluate every :class:`sympy.Sum` in a claim, shifting each index to start at 1.
+
+    (SymPy recognises ``sum_{s=1}^n 1/s = H_n`` but not the same sum written from
+    ``t = 2``.) Sums SymPy cannot do stay unevaluated.
+    """
+
+    def shift(total: sp.Sum) -> sp.Expr:
+        var, lo, _ = total.limits[0]
+        if len(total.limits) != 1 or lo == 1:
+            return total.doit()
+        s = sp.Dummy("s", integer=True, positive=True)
+        return total.change_index(var, var - (lo - 1), s).doit()
+
+    return sp.sympify(expr).replace(lambda e: isinstance(e, sp.Sum), shift)
 
 
 def corollary1_step_size(product: object, t: object) -> sp.Expr:

@@ -28,6 +28,7 @@ EXIT_HYPOTHESES_VIOLATED = 3
 
 #: Sub-command modules, in the order ``mesasym --help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
+    "mesasym.commands.derive",
 )
 
 

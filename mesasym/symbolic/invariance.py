@@ -37,6 +37,7 @@ Each entry is then classified:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -54,7 +55,15 @@ from mesasym.symbolic.expectation import (
 )
 from mesasym.symbolic.model import ar_sequence, embedding_columns, manifold_parameters, model_output
 
-__all__ = ["EntryGradient", "InvarianceTable", "invariance_table", "strengthen", "BLOCK_NAMES", "CLASSES"]
+__all__ = [
+    "EntryGradient",
+    "InvarianceTable",
+    "invariance_table",
+    "strengthen",
+    "reduction_violations",
+    "BLOCK_NAMES",
+    "CLASSES",
+]
 
 #: Paper names of the 3 x 3 block grid (1-based block indices).
 BLOCK_NAMES = {(r, s): f"{r}{s}" for r in (1, 2, 3) for s in (1, 2, 3)}
@@ -263,3 +272,41 @@ def invariance_table(d: int = 2, T: int = 5) -> InvarianceTable:
                     )
                 )
     return InvarianceTable(d=d, T=T, entries=tuple(entries))
+
+
+def reduction_violations(
+    moment: Callable[[tuple[int, ...]], sp.Expr], d: int, exchangeable: bool = False
+) -> list[str]:
+    """Conditions beyond Assumption 2 that the reduction to one ``(a, b)`` needs, per the table.
+
+    ``moment(indices)`` is the exact ``E[x_{1,i_1} ... x_{1,i_k}]`` (0-based indices).
+    Returns one sentence per violated condition: ``E x_j^3 x_k^3 = 0`` for ``j != k``
+    (off-diagonals of both red blocks) and equal column sums
+    ``sum_{r != j} E x_r^2 x_j^4`` (diagonal of ``W^{KQ}_{32}``, ``d >= 3``).
+    """
+    if isinstance(d, bool) or not isinstance(d, int) or d < 1:
+        raise InvalidInputError(f"d={d!r} must be an integer >= 1")
+    reasons: list[str] = []
+    pairs = [(0, 1)] if exchangeable and d >= 2 else [(j, k) for j in range(d) for k in range(j + 1, d)]
+    for j, k in pairs:
+        value = sp.sympify(moment((j, j, j, k, k, k)))
+        if sp.simplify(value) != 0:
+            reasons.append(
+                f"E[x_{{1,{j + 1}}}^3 x_{{1,{k + 1}}}^3] = {sp.sstr(value)} is not 0, so the off-diagonal "
+                "entries of both red blocks get a nonzero gradient at Assumption-1 points "
+                "(Assumption 2 does not cover this moment)"
+            )
+            break
+    if d >= 3 and not exchangeable:
+        columns = [
+            sp.sympify(sum(moment((r, r, j, j, j, j)) for r in range(d) if r != j)) for j in range(d)
+        ]
+        for j in range(1, d):
+            if sp.simplify(columns[j] - columns[0]) != 0:
+                reasons.append(
+                    "the column sums sum_{r != j} E[x_{1,r}^2 x_{1,j}^4] differ "
+                    f"({sp.sstr(columns[0])} for j = 1, {sp.sstr(columns[j])} for j = {j + 1}), so the "
+                    "diagonal of W^{KQ}_32 does not stay a multiple of the identity"
+                )
+                break
+    return reasons

@@ -27,7 +27,7 @@ import sympy as sp
 from mesasym.errors import InvalidInputError
 from mesasym.symbolic import symbols as S
 from mesasym.symbolic.manifold_loss import general_manifold_loss
-from mesasym.symbolic.sums import sum_over
+from mesasym.symbolic.sums import EXACT_HARMONIC_MAX, harmonic_number, sum_over
 
 __all__ = [
     "ReducedFlow",
@@ -62,10 +62,13 @@ class ReducedFlow:
     c_rate: sp.Expr  # dc/dtau in terms of a, b, c
     fixed_product: sp.Expr  # c* = a~ b~
     a_tilde_squared: sp.Expr  # in terms of delta = a0^2 - b0^2
+    a_tilde_squared_c: sp.Expr  # the same with c* as the symbol CSTAR
     delta: sp.Expr  # a0^2 - b0^2
     sign_rule: str
     jacobian_eigenvalues: tuple[sp.Expr, ...]  # at a fixed point, in terms of a~ (b~ = c*/a~)
+    jacobian_eigenvalues_kc: tuple[sp.Expr, ...]  # the same with K = g' and C = c* as symbols
     rate: sp.Expr  # linear convergence rate of c at the fixed point
+    rate_kc: sp.Expr  # the same with K = g' and c* as symbols
     non_convergent: sp.Expr  # condition on (a0, b0)
     non_convergent_reason: str
 
@@ -189,8 +192,7 @@ def _derive(T: sp.Expr, d: sp.Expr, kappas: tuple | None, second_moment: sp.Expr
     # (K, C) so that the linearisation stays small; substitute back at the end.
     if sp.expand(sp.cancel(g - slope * (S.c - c_star))) != 0:
         raise AssertionError("g is not g'(c - c*)")
-    K = sp.Symbol("K", positive=True)
-    C = sp.Symbol("C", positive=True)
+    K, C = S.K, S.CSTAR
     rhs_a_small = -S.b * K * (S.a * S.b - C)
     rhs_b_small = -S.a * K * (S.a * S.b - C)
     if any(
@@ -199,7 +201,7 @@ def _derive(T: sp.Expr, d: sp.Expr, kappas: tuple | None, second_moment: sp.Expr
     ):
         raise AssertionError("the flow is not (-b g(ab), -a g(ab))")
     # Linearisation at a fixed point (a~, C/a~).
-    at = sp.Symbol("a~", positive=True)
+    at = S.ATILDE
     J = sp.Matrix([rhs_a_small, rhs_b_small]).jacobian([S.a, S.b]).subs({S.a: at, S.b: C / at})
     eigs_small = [sp.factor(e) for e in J.eigenvals(multiple=True)]
     nonzero = [e for e in eigs_small if e != 0]
@@ -230,6 +232,7 @@ def _derive(T: sp.Expr, d: sp.Expr, kappas: tuple | None, second_moment: sp.Expr
         c_rate=sp.factor(c_rate),
         fixed_product=c_star,
         a_tilde_squared=a_tilde_sq,
+        a_tilde_squared_c=a_tilde_sq_c.subs(c_pos, C),
         delta=S.a0**2 - S.b0**2,
         sign_rule=(
             "sign(a~) = sign(a_0) if a_0^2 > b_0^2; sign(b~) = sign(b_0) if b_0^2 > a_0^2; "
@@ -237,7 +240,9 @@ def _derive(T: sp.Expr, d: sp.Expr, kappas: tuple | None, second_moment: sp.Expr
             "the larger coordinate never crosses zero); b~ = c*/a~"
         ),
         jacobian_eigenvalues=eigs,
+        jacobian_eigenvalues_kc=tuple(eigs_small),
         rate=rate,
+        rate_kc=rate_closed,
         non_convergent=non_convergent,
         non_convergent_reason=reason,
     )
@@ -302,7 +307,41 @@ def derive_reduced_flow(
     T_val, d_val = _validate_T_d(T, d)
     k = None if kappas is None else tuple(sp.sympify(x) for x in kappas)
     m2 = None if second_moment is None else sp.sympify(second_moment)
-    return _derive(T_val, d_val, k, m2)
+    general = _derive(S.T, d_val, k, m2)
+    if isinstance(T_val, sp.Symbol):
+        return general if T_val == S.T else _specialise(general, S.T, T_val)
+    return _specialise(general, S.T, T_val)
+
+
+def _at(expr: object, T_sym: sp.Symbol, T_val: sp.Expr, H: sp.Expr) -> object:
+    if not isinstance(expr, sp.Basic):
+        return expr
+    replaced = expr.replace(
+        lambda e: isinstance(e, sp.harmonic) and e.args[0] == T_sym - 2, lambda e: H
+    )
+    if any(isinstance(e, sp.harmonic) for e in sp.preorder_traversal(replaced)):
+        raise AssertionError(f"unexpected harmonic number in {expr}")
+    out = replaced.subs(T_sym, T_val)
+    return sp.cancel(out) if out.is_number else out
+
+
+def _specialise(flow: ReducedFlow, T_sym: sp.Symbol, T_val: sp.Expr) -> ReducedFlow:
+    """``flow`` at ``T = T_val``: ``H_{T-2}`` becomes its exact value (or a symbol ``H_{n}``
+    when ``T_val - 2`` exceeds :data:`EXACT_HARMONIC_MAX`, to keep SymPy from summing it)."""
+    if isinstance(T_val, sp.Symbol):
+        H = sp.harmonic(T_val - 2)
+    elif int(T_val) - 2 <= EXACT_HARMONIC_MAX:
+        H = harmonic_number(int(T_val) - 2)
+    else:
+        H = sp.Symbol(f"H_{{{int(T_val) - 2}}}", positive=True)
+    values = {}
+    for name in flow.__dataclass_fields__:
+        value = getattr(flow, name)
+        if isinstance(value, tuple):
+            values[name] = tuple(_at(v, T_sym, T_val, H) for v in value)
+        else:
+            values[name] = _at(value, T_sym, T_val, H)
+    return ReducedFlow(**values)
 
 
 def fixed_point_product(T: object = S.T, d: object = S.d, kappas: tuple | None = None) -> sp.Expr:

@@ -23,7 +23,19 @@ from collections.abc import Mapping, Sequence
 
 import sympy as sp
 
-__all__ = ["delta_sum", "sum_over", "always_nonnegative", "always_negative"]
+from mesasym.errors import InvalidInputError
+
+__all__ = [
+    "delta_sum",
+    "sum_over",
+    "always_nonnegative",
+    "always_negative",
+    "harmonic_number",
+    "EXACT_HARMONIC_MAX",
+]
+
+#: Largest ``n`` for which :func:`harmonic_number` is used by default (about a second).
+EXACT_HARMONIC_MAX = 100_000
 
 Range = tuple[sp.Symbol, sp.Expr, sp.Expr]
 
@@ -151,3 +163,30 @@ def sum_over(expr: sp.Expr, var: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> sp.Expr
         else:
             total += coef * sp.summation(dependent, (s, 1, n))
     return sp.expand(total)
+
+
+def _harmonic_split(a: int, b: int) -> tuple[int, int]:
+    """``sum_{k=a}^{b-1} 1/k = p/q`` (unreduced), by binary splitting."""
+    if b - a <= 16:
+        p, q = 0, 1
+        for k in range(a, b):
+            p, q = p * k + q, q * k
+        return p, q
+    m = (a + b) // 2
+    p1, q1 = _harmonic_split(a, m)
+    p2, q2 = _harmonic_split(m, b)
+    return p1 * q2 + p2 * q1, q1 * q2
+
+
+def harmonic_number(n: int) -> sp.Rational:
+    """``H_n = sum_{s=1}^n 1/s`` as an exact rational, by binary splitting.
+
+    ``O(n log n)`` big-integer work (SymPy's own ``harmonic(n)`` adds the terms one
+    by one and is much slower for large ``n``).
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise InvalidInputError(f"n={n!r} must be a non-negative integer")
+    if n == 0:
+        return sp.Integer(0)
+    p, q = _harmonic_split(1, n + 1)
+    return sp.Rational(p, q)

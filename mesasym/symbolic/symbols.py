@@ -23,6 +23,7 @@ import sympy as sp
 __all__ = [
     "T", "d", "t", "KAPPA1", "KAPPA2", "KAPPA3", "M2",
     "A", "B", "ABAR", "BBAR", "a", "b", "a0", "b0", "c", "tau", "DELTA",
+    "K", "CSTAR", "ATILDE",
 ]
 
 T = sp.Symbol("T", integer=True, positive=True)
@@ -47,3 +48,7 @@ c = sp.Symbol("c", real=True)
 tau = sp.Symbol("tau", real=True)
 #: ``a_0^2 - b_0^2`` (the conserved quantity's value) in closed forms.
 DELTA = sp.Symbol("delta", real=True)
+#: Placeholders in the linearisation: ``K = g'(c)``, ``CSTAR = c*``, ``ATILDE = a~ > 0``.
+K = sp.Symbol("K", positive=True)
+CSTAR = sp.Symbol("c^*", positive=True)
+ATILDE = sp.Symbol(r"\tilde{a}", positive=True)
