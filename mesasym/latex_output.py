@@ -165,9 +165,9 @@ def theorem1_document(spec: Specialisation | None = None) -> str:
     )
     rows = []
     for term in general.terms:
-        ranges = ", ".join(f"{_l(i)} = {_l(lo)},\\dots,{_l(hi)}" for i, lo, hi in term.indices) or "--"
-        labels = ", ".join(f"{lab} \\ne j" for lab in term.labels) or "--"
-        rows.append(f"\\texttt{{{term.name}}} & ${_l(term.summand)}$ & ${ranges}$ & ${labels}$ \\\\")
+        ranges = ", ".join(f"${_l(i)} = {_l(lo)},\\dots,{_l(hi)}$" for i, lo, hi in term.indices) or "--"
+        labels = ", ".join(f"${lab} \\ne j$" for lab in term.labels) or "--"
+        rows.append(f"\\texttt{{{term.name}}} & ${_l(term.summand)}$ & {ranges} & {labels} \\\\")
     out.append(
         "\\begin{longtable}{llll}\nterm & summand & indices & summed labels \\\\ \\hline\n"
         + "\n".join(rows)
@@ -465,17 +465,17 @@ def invariance_document(d: int = 2, T: int = 5, d_extra: int = 3, T_extra: int =
                 entries = table.block(matrix, (r, s))
                 diag = sorted({e.classification for e in entries if e.on_diagonal})
                 off = sorted({e.classification for e in entries if not e.on_diagonal})
-                killed = sorted({str(m) for e in entries for m in e.killed})
+                killed = sorted({m for e in entries for m in e.killed}, key=lambda m: m.exponents)
                 unfixed = sorted({m for e in entries for m in e.unfixed}, key=lambda m: m.exponents)
                 red = (matrix, (r, s)) in (("KQ", (3, 2)), ("PV", (1, 2)))
                 name = f"$W^{{{matrix}}}_{{{r}{s}}}$" + (" (red)" if red else "")
                 rows.append(
                     f"{name} & {', '.join(_CLASS_TEXT[c] for c in diag)} & "
                     f"{', '.join(_CLASS_TEXT[c] for c in off)} & "
-                    f"{len(killed)} & ${', '.join(_l(m) for m in unfixed) or '--'}$ \\\\"
+                    f"{_math_list(killed)} & {_math_list(unfixed)} \\\\"
                 )
     out.append(
-        "\\begin{longtable}{p{0.14\\textwidth}p{0.17\\textwidth}p{0.17\\textwidth}p{0.12\\textwidth}p{0.3\\textwidth}}\n"
+        "\\begin{longtable}{p{0.12\\textwidth}p{0.14\\textwidth}p{0.14\\textwidth}p{0.3\\textwidth}p{0.18\\textwidth}}\n"
         "block & diagonal & off-diagonal & moments removed by A2 & moments A2 leaves \\\\ \\hline\n"
         + "\n".join(rows)
         + "\n\\end{longtable}"
@@ -522,6 +522,10 @@ def invariance_document(d: int = 2, T: int = 5, d_extra: int = 3, T_extra: int =
     )
     out.append(r"\end{document}")
     return "\n\n".join(out) + "\n"
+
+
+def _math_list(items: Sequence[object]) -> str:
+    return ", ".join(f"${_l(m)}$" for m in items) if items else "--"
 
 
 def write_derivations(directory: str | Path, spec: Specialisation | None = None) -> list[Path]:

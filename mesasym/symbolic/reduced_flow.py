@@ -251,12 +251,17 @@ def _derive(T: sp.Expr, d: sp.Expr, kappas: tuple | None, second_moment: sp.Expr
 def is_positive(expr: sp.Expr) -> bool:
     """Whether ``expr > 0`` is provable for every ``T >= 3``, ``d >= 1`` (``kappa_1, kappa_2 > 0``).
 
-    ``T = 3 + n`` with ``n >= 0`` and every harmonic number is replaced by a positive symbol.
+    ``T = 3 + n``, ``d = 1 + m`` with ``n, m >= 0``, and every harmonic number is replaced by a
+    positive symbol.
     """
     n = sp.Dummy("n", integer=True, nonnegative=True)
-    e = sp.sympify(expr).subs(S.T, n + 3)
-    e = e.replace(lambda x: isinstance(x, sp.harmonic), lambda x: sp.Dummy("H", positive=True))
-    return sp.factor(e).is_positive is True
+    m = sp.Dummy("m", integer=True, nonnegative=True)
+    e = sp.sympify(expr).subs({S.T: n + 3, S.d: m + 1})
+    e = e.xreplace({h: sp.Dummy("H", positive=True) for h in e.atoms(sp.harmonic)})
+    numerator, denominator = (sp.expand(part) for part in sp.fraction(sp.cancel(e)))
+    signs = (numerator.is_positive, denominator.is_positive)
+    negative = (numerator.is_negative, denominator.is_negative)
+    return signs == (True, True) or negative == (True, True)
 
 
 def _non_convergent_set(conserved: sp.Expr, c_star: sp.Expr) -> tuple[sp.Expr, str]:
