@@ -312,7 +312,7 @@ def theorem1_document(spec: Specialisation | None = None) -> str:
 
 
 def _specialisation_section(spec: Specialisation) -> str:
-    from mesasym.high_precision import fixed_point_exact, fixed_point_mp, mp_string
+    from mesasym.high_precision import EXACT_T_MAX, fixed_point_exact, fixed_point_mp, mp_string
     from mesasym.symbolic import symbols as S
     from mesasym.symbolic.reduced_flow import derive_reduced_flow
 
@@ -340,8 +340,8 @@ def _specialisation_section(spec: Specialisation) -> str:
     )
     if spec.T is not None and spec.kappas is not None:
         k1, k2, k3 = spec.kappas
-        if all(sp.sympify(k).is_Rational for k in spec.kappas):
-            exact = fixed_point_exact(spec.T, k1, k2, k3, max_T=None)
+        if all(sp.sympify(k).is_Rational for k in spec.kappas) and spec.T <= EXACT_T_MAX:
+            exact = fixed_point_exact(spec.T, k1, k2, k3)
             if len(str(exact)) < 300:
                 lines.append(_eq(r"\tilde a\tilde b = " + _l(exact)))
         value = fixed_point_mp(spec.T, k1, k2, k3, dps=spec.dps)

@@ -25,11 +25,14 @@ The loss on the Assumption-1 manifold (:mod:`~mesasym.symbolic.manifold_loss`)
 Reduced flow (:mod:`~mesasym.symbolic.reduced_flow`)
     :func:`derive_reduced_flow` -> :class:`ReducedFlow` (sum over ``t``, per-entry
     gradient, ODE, ``g``, conserved quantity, ``c* = a~ b~``, ``a~^2``, linear rate,
-    non-convergent set); :func:`fixed_point_product`.
+    non-convergent set); :func:`fixed_point_product`; :func:`manifold_loss_t`,
+    :func:`manifold_loss_total` (Wirtinger symbols).
 
 Invariance (:mod:`~mesasym.symbolic.invariance`)
     :func:`invariance_table` -> :class:`InvarianceTable` of :class:`EntryGradient`
-    (full-model gradient at manifold points, every entry, generic moments).
+    (full-model gradient at manifold points, every entry, generic moments);
+    :func:`reduction_violations` (conditions beyond Assumption 2 that the reduction to
+    one ``(a, b)`` needs: ``E x_j^3 x_k^3 = 0`` and equal column sums), :func:`strengthen`.
 
 Corollary 1 (:mod:`~mesasym.symbolic.corollary`)
     :func:`corollary1_identity` -> :class:`CorollaryIdentity` (derived step size).
@@ -54,14 +57,26 @@ from mesasym.symbolic.expectation import (
     phase_moment,
     vanishes_under_assumption2,
 )
-from mesasym.symbolic.invariance import EntryGradient, InvarianceTable, invariance_table
+from mesasym.symbolic.invariance import (
+    EntryGradient,
+    InvarianceTable,
+    invariance_table,
+    reduction_violations,
+    strengthen,
+)
 from mesasym.symbolic.manifold_loss import (
     GeneralManifoldLoss,
     brute_force_manifold_loss,
     general_manifold_loss,
     instantiate_general_loss,
 )
-from mesasym.symbolic.reduced_flow import ReducedFlow, derive_reduced_flow, fixed_point_product
+from mesasym.symbolic.reduced_flow import (
+    ReducedFlow,
+    derive_reduced_flow,
+    fixed_point_product,
+    manifold_loss_t,
+    manifold_loss_total,
+)
 from mesasym.symbolic.sums import delta_sum, sum_over
 
 __all__ = [
@@ -84,6 +99,10 @@ __all__ = [
     "EntryGradient",
     "InvarianceTable",
     "invariance_table",
+    "reduction_violations",
+    "strengthen",
+    "manifold_loss_t",
+    "manifold_loss_total",
     "CorollaryIdentity",
     "corollary1_identity",
 ]
