@@ -81,6 +81,7 @@ __all__ = [
     "derive_recovery_condition",
     "derive_ratio",
     "long_context_product",
+    "product_at",
     "manifold_sums",
     "position_loss",
     "position_mse",
@@ -278,11 +279,27 @@ class RecoveryCondition:
     position_excess: sp.Expr  # L_t(c) - lim_{t -> oo} L_t(c)
 
 
-def long_context_product(kappas: Sequence[Any] | None = None, d: object = S.d) -> sp.Expr:
-    """``lim_{T -> oo}`` of the derived fixed point (SymPy ``limit`` of :func:`fixed_point_product`)."""
+@lru_cache(maxsize=1)
+def _generic_long_context_product() -> sp.Expr:
     n = sp.Symbol("n", integer=True, positive=True)
-    derived = fixed_point_product(S.T, d, None if kappas is None else tuple(kappas)).subs(S.T, n + 2)
-    return sp.simplify(sp.limit(derived, n, sp.oo))
+    return sp.simplify(sp.limit(fixed_point_product().subs(S.T, n + 2), n, sp.oo))
+
+
+def _kappa_values(kappas: Sequence[Any]) -> dict[sp.Symbol, sp.Expr]:
+    return dict(zip((S.KAPPA1, S.KAPPA2, S.KAPPA3), (sp.sympify(k) for k in kappas)))
+
+
+def long_context_product(kappas: Sequence[Any] | None = None) -> sp.Expr:
+    """``lim_{T -> oo}`` of the derived fixed point (SymPy ``limit`` of :func:`fixed_point_product`,
+    symbolic kappas; the values are substituted afterwards)."""
+    generic = _generic_long_context_product()
+    return generic if kappas is None else sp.simplify(generic.xreplace(_kappa_values(kappas)))
+
+
+def product_at(kappas: Sequence[Any], T: int | sp.Symbol = S.T) -> sp.Expr:
+    """The derived fixed point ``a~ b~`` (symbolic kappas, cached) at given kappas and ``T``."""
+    generic = sp.simplify(fixed_point_product().xreplace(_kappa_values(kappas)))
+    return generic if isinstance(T, sp.Symbol) else _at_T(generic, T)
 
 
 def _moment_of_power(k: int) -> sp.Expr:
@@ -671,9 +688,9 @@ def decide_recovery(law: Any, d: int = DEFAULT_D, T: int = DEFAULT_T) -> Recover
     kappas = (kap.kappa1, kap.kappa2, kap.kappa3)
     m2 = kap.second_moment
     cond = derive_recovery_condition()
-    c_T = fixed_point_product(T, d, kappas)
-    c_T_symbolic = sp.simplify(fixed_point_product(S.T, d, kappas))
-    c_inf = long_context_product(kappas, d)
+    c_T_symbolic = product_at(kappas)
+    c_T = product_at(kappas, T)
+    c_inf = long_context_product(kappas)
     ratio_expr = derive_ratio().expected_ratio
     ratio_T = sp.simplify(ratio_expr.subs({S.c: c_T, S.M2: m2}))
     ratio_inf = sp.simplify(ratio_expr.subs({S.c: c_inf, S.M2: m2}))

@@ -99,3 +99,58 @@ def sparse_product(c: object) -> sp.Expr:
     if value.is_zero:
         raise InvalidInputError(f"c={c!r} must be nonzero")
     return 1 / value**2
+
+
+# --- Capability limitation and beyond Assumption 2 (issue 7; THEORY §7-9) -------------------------
+
+CLAIM_SOURCES.update(
+    {
+        "theorem2_gaussian_recovers": "Theorem 2 (THEORY §7): for N(0, sigma^2 I_d) the trained transformer cannot "
+        "recover the AR process, even with a long training context",
+        "recovery_condition_squares": "Recovery condition (NeurIPS Assumption 4.2 as THEORY §7 reads it): "
+        "x_{1,j}^2 in {0, kappa2/kappa1} almost surely for every j; necessary and sufficient",
+        "sparse_exact_recovery": "Sparse start x_1 = +-c e_J (THEORY §7, §9): the prediction is exact for every "
+        "t >= 2 and every T (authors' theory line: MSE 0)",
+        "sparse_test_mse": "Authors' theory line for the sparse start (THEORY §9): test MSE 0",
+        "beyond_assumption2_vanilla_gd": "Beyond Assumption 2 (THEORY §8): the trained transformer generally does "
+        "not perform vanilla one-step GD (e.g. the all-ones start)",
+    }
+)
+__all__ += [
+    "theorem2_gaussian_recovers",
+    "recovery_condition_squares",
+    "sparse_exact_recovery",
+    "sparse_test_mse",
+    "beyond_assumption2_vanilla_gd",
+]
+
+
+def theorem2_gaussian_recovers(sigma: object) -> bool:
+    """Theorem 2: for ``x_1 ~ N(0, sigma^2 I_d)`` the trained model does *not* recover the process."""
+    s = sp.sympify(sigma)
+    if s.is_positive is False or s.is_zero:
+        raise InvalidInputError(f"sigma={sigma!r} must be positive")
+    return False
+
+
+def recovery_condition_squares(kappa1: object, kappa2: object) -> tuple[sp.Expr, sp.Expr]:
+    """The values ``x_{1,j}^2`` may take (almost surely) for recovery: ``(0, kappa2/kappa1)``."""
+    k1, k2 = sp.sympify(kappa1), sp.sympify(kappa2)
+    if k1.is_zero or k2.is_zero:
+        raise InvalidInputError(f"kappa1={kappa1!r} and kappa2={kappa2!r} must be nonzero")
+    return (sp.Integer(0), k2 / k1)
+
+
+def sparse_exact_recovery() -> bool:
+    """The sparse start is recovered exactly at every ``t >= 2`` for every ``T``."""
+    return True
+
+
+def sparse_test_mse() -> sp.Expr:
+    """The authors' theory line for the sparse start's test MSE: ``0``."""
+    return sp.Integer(0)
+
+
+def beyond_assumption2_vanilla_gd() -> bool:
+    """Without Assumption 2 the trained model generally does not do vanilla one-step GD."""
+    return False

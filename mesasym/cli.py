@@ -29,6 +29,9 @@ EXIT_HYPOTHESES_VIOLATED = 3
 #: Sub-command modules, in the order ``mesasym --help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "mesasym.commands.derive",
+    "mesasym.commands.capability",
+    "mesasym.commands.explore",
+    "mesasym.commands.reproduce",
 )
 
 

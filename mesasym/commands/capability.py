@@ -1,0 +1,202 @@
+"""``mesasym capability``: does the trained transformer recover the AR process? (Theorem 2, THEORY §7).
+
+Prints the verdict with its reasons, the derived long-context limit of the
+learned operator, the recovery condition, and the finite-``T`` and limiting
+values of ``a~ b~``, of the authors' prediction/truth ratio and of the
+per-position error; compares them with the paper's statements where one
+applies (Gaussian, sparse starts; Theorem 1's product; the recovery condition).
+
+Exit status: 0 when every applicable comparison with the paper agrees, 1 when
+one disagrees, 3 when the law violates the hypotheses (the verdict is then
+"undetermined"; see ``mesasym explore``), 2 for invalid input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+import sympy as sp
+
+from mesasym.errors import InvalidInputError
+
+NAME = "capability"
+HELP = "Decide whether the trained model recovers the AR process (Theorem 2), with the reason and the limits."
+
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1
+EXIT_HYPOTHESES_VIOLATED = 3
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options: ``--dist`` (required), ``--T``, ``--d``, ``--json``."""
+    parser.add_argument("--dist", metavar="SPEC", required=True, help="law of x_1, e.g. 'gaussian:sigma=1', 'sparse:c=1'")
+    parser.add_argument("--T", dest="T", metavar="N", default="100", help="training sequence length, an integer >= 3 (default 100)")
+    parser.add_argument(
+        "--d", dest="d", metavar="N", help="dimension, an integer >= 1 (default 5, or the dimension the law fixes)"
+    )
+    parser.add_argument("--json", action="store_true", help="print only JSON")
+
+
+def integer_option(text: Any, option: str, minimum: int, maximum: int | None = None) -> int:
+    """Parse an integer command-line option or raise :class:`InvalidInputError` naming it."""
+    valid = f"an integer >= {minimum}" + (f" and <= {maximum}" if maximum is not None else "")
+    try:
+        value = int(str(text).strip())
+    except ValueError:
+        raise InvalidInputError(f"{option}={text!r} must be {valid}") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        raise InvalidInputError(f"{option}={text!r} must be {valid}")
+    return value
+
+
+def law_and_dimension(spec: str, d_text: Any, default_d: int) -> tuple[Any, int]:
+    """Parse ``--dist`` and ``--d`` (default ``default_d`` unless the law fixes the dimension)."""
+    from mesasym.distributions import parse_distribution
+
+    law = parse_distribution(spec)
+    if d_text is None:
+        d = law.fixed_dimension or default_d
+    else:
+        d = integer_option(d_text, "--d", 1, 64)
+    law.validate_dimension(d)
+    return law, d
+
+
+def _claim(name: str, claimed: Any, derived: Any) -> dict[str, Any]:
+    from mesasym import claims
+
+    if isinstance(claimed, tuple):
+        agrees = len(claimed) == len(derived) and all(sp.simplify(c - v) == 0 for c, v in zip(claimed, derived))
+    elif isinstance(claimed, bool):
+        agrees = bool(derived) == claimed
+    else:
+        agrees = sp.simplify(sp.sympify(claimed) - sp.sympify(derived)) == 0
+    return {
+        "claim": name,
+        "source": claims.CLAIM_SOURCES[name],
+        "claimed": str(claimed),
+        "derived": str(derived),
+        "agrees": bool(agrees),
+    }
+
+
+def claim_comparisons(law: Any, verdict: Any) -> list[dict[str, Any]]:
+    """The paper's statements that apply to ``law``, each against the derived value."""
+    from mesasym import claims
+    from mesasym.capability import derive_recovery_condition
+
+    if not verdict.hypotheses_satisfied:
+        return []
+    k1, k2, k3 = verdict.kappas
+    out = [
+        _claim("theorem1_product", claims.theorem1_product(verdict.T, k1, k2, k3), verdict.product_T),
+    ]
+    cond = derive_recovery_condition()
+    c_pos = [s for s in cond.expected_indicator.free_symbols if s.name == "c"][0]
+    derived_squares = tuple(sp.simplify(v.subs(c_pos, verdict.product_limit)) for v in cond.allowed_squares)
+    out.append(_claim("recovery_condition_squares", claims.recovery_condition_squares(k1, k2), derived_squares))
+    if law.name == "gaussian":
+        sigma = law.sigma
+        out.append(_claim("theorem2_gaussian_recovers", claims.theorem2_gaussian_recovers(sigma), verdict.recovers_long_context))
+        out.append(_claim("gaussian_long_context_limit", claims.gaussian_long_context_limit(sigma), verdict.product_limit))
+        out.append(_claim("gaussian_prediction_ratio_limit", claims.gaussian_prediction_ratio_limit(), verdict.ratio_limit))
+    if law.name == "sparse":
+        out.append(_claim("sparse_product", claims.sparse_product(law.c), verdict.product_T))
+        out.append(_claim("sparse_exact_recovery", claims.sparse_exact_recovery(), verdict.recovers_every_T))
+        out.append(_claim("sparse_test_mse", claims.sparse_test_mse(), verdict.test_loss_T))
+    return out
+
+
+def _derivation_summary() -> dict[str, str]:
+    from mesasym.capability import derive_operator_limit, derive_recovery_condition
+
+    op = derive_operator_limit()
+    cond = derive_recovery_condition()
+    return {
+        "learned_operator": "W_t = (ab/(t-1)) sum_{i=2}^t x_i x_{i-1}^*, yhat_t = W_t x_t",
+        "diagonal_entry_every_t": sp.sstr(op.diagonal_entry),
+        "off_diagonal_entry": sp.sstr(op.off_diagonal_sum) + "  (for " + sp.sstr(op.distinct_condition) + ")",
+        "off_diagonal_limit": sp.sstr(op.off_diagonal_limit),
+        "limit": "W_t -> c diag(x_{1,1}^2, ..., x_{1,d}^2) W  (c = a~b~, distinct phases)",
+        "residual_limit_coordinate_j": sp.sstr(op.residual_limit),
+        "allowed_values_of_x_squared": sp.sstr(cond.allowed_squares),
+        "indicator": sp.sstr(cond.indicator),
+        "expected_indicator": sp.sstr(cond.expected_indicator) + "  (m_2 = E x^2, kappa_1 = E x^4, kappa_2 = E x^6)",
+        "long_context_product": sp.sstr(cond.long_context_product),
+        "long_context_indicator": sp.sstr(cond.long_context_indicator),
+        "finite_T_excess": sp.sstr(cond.finite_T_excess)
+        + "  (u_T = kappa_3 H_{T-2}/(kappa_1 (T-2)), Delta = m_2 kappa_2 - kappa_1^2 >= 0)",
+        "position_excess": sp.sstr(cond.position_excess),
+    }
+
+
+def _fmt(value: Any) -> str:
+    from mesasym.capability import _exact_text, _float
+
+    if value is None:
+        return "--"
+    exact = _exact_text(value, limit=40)
+    number = f"{_float(value):.12g}"
+    return number if exact in (number, "(exact value too long to print)") or len(exact) > 40 else f"{exact} = {number}"
+
+
+def run(args: argparse.Namespace) -> int:
+    """Decide and print."""
+    from mesasym.capability import decide_recovery
+
+    T = integer_option(args.T, "--T", 3, 10**12)
+    law, d = law_and_dimension(args.dist, args.d, 5)
+    verdict = decide_recovery(law, d, T)
+    comparisons = claim_comparisons(law, verdict)
+    status = EXIT_OK
+    if not verdict.hypotheses_satisfied:
+        status = EXIT_HYPOTHESES_VIOLATED
+    elif not all(c["agrees"] for c in comparisons):
+        status = EXIT_CHECK_FAILED
+    derivation = _derivation_summary()
+
+    if args.json:
+        payload = verdict.to_dict()
+        payload["derivation"] = derivation
+        payload["claims"] = comparisons
+        payload["gradient_convention"] = "grad = dL/dRe + i dL/dIm = 2 dL/d conj(z)"
+        print(json.dumps(payload, indent=2))
+        return status
+
+    lines = [
+        f"mesasym capability: {verdict.spec}, d = {d}, T = {T}",
+        f"  verdict        : {verdict.verdict} -- {verdict.summary}",
+    ]
+    if verdict.hypotheses_satisfied:
+        lines.append("  why            :")
+        lines += [f"    - {r}" for r in verdict.reasons]
+        lines += [
+            "  learned operator: yhat_t = W_t x_t, W_t = (ab/(t-1)) sum_{i=2}^t x_i x_{i-1}^*;",
+            "                  diagonal c lambda_j x_{1,j}^2 at every t, off-diagonal O(1/(t-1)) for distinct phases,",
+            "                  so W_t -> a~b~ diag(x_1^2) W and yhat_{t,j} - x_{t+1,j} -> (a~b~ x_{1,j}^2 - 1) x_{t+1,j}",
+            "  recovery iff    : x_{1,j}^2 in {0, 1/(a~b~)} a.s. <=> E[x^2 (x^2 - 1/(a~b~))^2] = "
+            + derivation["expected_indicator"].split("  ")[0]
+            + " = 0",
+            f"  a~b~           : T = {T}: {_fmt(verdict.product_T)};  T -> oo: {_fmt(verdict.product_limit)}",
+            f"  ratio pred/true: T = {T}: {_fmt(verdict.ratio_T)};  T -> oo: {_fmt(verdict.ratio_limit)}"
+            "  (authors' metric; the same at every t >= 2)",
+            f"  E||yhat_t - x_t+1||^2: t = T-1: {_fmt(verdict.mse_last_T)};  t -> oo: {_fmt(verdict.mse_long_context_T)};"
+            f"  T, t -> oo: {_fmt(verdict.mse_long_context_limit)}",
+            f"  test loss sum_t L_t at a~b~ (the authors' sparse metric): {_fmt(verdict.test_loss_T)}",
+        ]
+        if comparisons:
+            lines.append("  paper's claims :")
+            for c in comparisons:
+                mark = "agrees" if c["agrees"] else "DISAGREES"
+                lines.append(f"    - {c['claim']}: claimed {c['claimed']}, derived {c['derived']} -- {mark}")
+    else:
+        lines.append("  hypotheses     : VIOLATED --")
+        lines += [f"    - {r}" for r in verdict.hypothesis_reasons]
+        if verdict.manifold_product_T is not None:
+            lines.append(
+                "  on the manifold (the clip flow): argmin_c L = " + _fmt(verdict.manifold_product_T)
+            )
+    print("\n".join(lines))
+    return status

@@ -1,0 +1,552 @@
+"""Figures: the paper's Figure 1 reproduced, and the beyond-Assumption-2 exploration.
+
+Figure 1 (THEORY §9, the authors' script ``main_train_ar.py`` / ``plot.py``): the
+full model (every entry of both ``3d x 3d`` complex matrices free) is trained by
+full-batch gradient descent on a fixed sample of ``n`` sequences (complex64, as
+the authors), ``d = 5``, ``T = 100``, from the three Assumption-1 starts
+``(a0, b0) in {(0.1, 0.1), (0.5, 1.5), (2, 2)}``:
+
+* Gaussian ``x_1 ~ N(0, sigma^2 I)``, ``sigma in {0.5, 1, 2}``, step sizes
+  ``1e-3, 1e-4, 2e-6`` and ``200, 150, 200`` steps;
+* sparse ``x_1 = +-c e_J``, ``c in {0.5, 1, 2}``, step sizes ``3e-2, 1e-3, 1e-4``
+  and ``200, 200, 120`` steps.
+
+Tracked at every step, as the authors do: the mean of ``Re(a_j) Re(b_j)`` over
+the red diagonals (``ab``); for the Gaussian the mean over test sequences and
+coordinates of ``Re(yhat/x)`` at the last position (prediction of ``x_T``;
+the authors divide by ``x + 1e-5``); for the sparse start the authors' "MSE",
+which their script computes as the whole test loss
+``(1/n) sum_seq sum_{t=2}^{T-1} 1/2 ||yhat_t - x_{t+1}||^2`` (not only the last
+position, despite the axis label). Here the ratio is measured on ``n_test``
+fresh sequences (cheap: only the last prefix sum is kept); the test loss is
+shown at its exact expectation over fresh sequences (the population loss of the
+current parameters, :mod:`mesasym.population`), and measured by Monte Carlo at
+the end. Theory lines: the paper's (``1/(5 sigma^2)``, ratio ``0.2``, ``1/c^2``,
+MSE ``0``) and the derived finite-``T`` values (:mod:`mesasym.capability`).
+A thin grey line is gradient descent with the same step sizes on the exact
+population loss (infinitely many sequences).
+
+All plotting uses :class:`matplotlib.figure.Figure` with the Agg canvas (no
+pyplot, no global backend change).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mesasym.errors import DivergenceError, InvalidInputError, MesasymError, require
+from mesasym.transformer import Parameters
+
+__all__ = [
+    "RunSetting",
+    "FIGURE1_SETTINGS",
+    "INITS",
+    "LastPositionTest",
+    "RunResult",
+    "Figure1Result",
+    "gradient_descent",
+    "run_setting",
+    "reproduce_figure1",
+    "plot_figure1",
+    "plot_explore",
+    "require_matplotlib",
+]
+
+#: The three Assumption-1 starts of the paper's Figure 1.
+INITS: tuple[tuple[float, float], ...] = ((0.1, 0.1), (0.5, 1.5), (2.0, 2.0))
+
+
+@dataclass(frozen=True)
+class RunSetting:
+    """One panel of Figure 1: a law, its step size and number of steps."""
+
+    family: str  # "gaussian" or "sparse"
+    scale: str  # sigma or c, as text (read exactly by the distribution parser)
+    lr: float
+    steps: int
+
+    @property
+    def spec(self) -> str:
+        key = "sigma" if self.family == "gaussian" else "c"
+        return f"{self.family}:{key}={self.scale}"
+
+    @property
+    def label(self) -> str:
+        return (r"$\sigma$" if self.family == "gaussian" else "$c$") + f" = {self.scale}"
+
+
+#: The authors' settings (THEORY §9; their ``plot.py``).
+FIGURE1_SETTINGS: tuple[RunSetting, ...] = (
+    RunSetting("gaussian", "0.5", 1e-3, 200),
+    RunSetting("gaussian", "1", 1e-4, 150),
+    RunSetting("gaussian", "2", 2e-6, 200),
+    RunSetting("sparse", "0.5", 3e-2, 200),
+    RunSetting("sparse", "1", 1e-3, 200),
+    RunSetting("sparse", "2", 1e-4, 120),
+)
+
+
+# ---------------------------------------------------------------------------
+# Training and the per-step test metrics
+# ---------------------------------------------------------------------------
+
+
+def gradient_descent(
+    objective: Any,
+    params0: Parameters,
+    lr: float,
+    steps: int,
+    on_step: Callable[[int, Parameters, float], None] | None = None,
+    divergence_factor: float = 1e6,
+) -> tuple[Parameters, float]:
+    """Full-batch GD ``theta <- theta - lr grad L`` (every entry free); ``on_step(k, params, loss)`` at k = 0..steps.
+
+    The same update as :func:`mesasym.training.train` (whose history does not give
+    the parameters at every step, which the per-step test metrics need).
+    """
+    require(math.isfinite(lr) and lr > 0, f"lr={lr!r} must be a positive finite number")
+    require(isinstance(steps, (int, np.integer)) and steps >= 0, f"steps={steps!r} must be an integer >= 0")
+    params = params0
+    initial = math.nan
+    value = math.nan
+    for k in range(steps + 1):
+        with np.errstate(over="ignore", invalid="ignore"):
+            value, gradient = objective.loss_and_gradient(params)
+        if k == 0:
+            initial = value
+        if not math.isfinite(value) or value > divergence_factor * max(initial, 1e-300):
+            raise DivergenceError(
+                f"training diverged at step {k} (loss={value:.3g}) with lr={lr:g}; use a smaller step size"
+            )
+        if on_step is not None:
+            on_step(k, params, value)
+        if k == steps:
+            break
+        params = params.step(gradient, lr)
+    return params, value
+
+
+class LastPositionTest:
+    """Test sequences reduced to what the last prediction needs: ``S_{T-1}``, ``z_{T-1}``, ``x_T``.
+
+    ``predict(params)`` returns :math:`\\hat y_{T-1} = P S_{T-1} Q z_{T-1}/(T-2)` for every
+    test sequence in ``O(n d^2)``; :meth:`ratio` and :meth:`mse` are the authors'
+    last-position metrics with the standard error over sequences.
+    """
+
+    def __init__(self, X: np.ndarray) -> None:
+        require(isinstance(X, np.ndarray) and X.ndim == 3 and X.shape[1] >= 3, f"X must have shape (n, T>=3, d), got {np.shape(X)}")
+        n, T, d = X.shape
+        z = np.concatenate([X[:, : T - 1], np.concatenate([np.zeros_like(X[:, :1]), X[:, : T - 2]], axis=1)], axis=2)
+        self.S = np.einsum("nia,nib->nab", z, z.conj())  # sum_{i <= T-1} z_i z_i^*
+        self.z = z[:, -1]
+        self.target = X[:, -1]
+        self.rho = T - 2
+        self.n = n
+
+    def predict(self, params: Parameters) -> np.ndarray:
+        Qz = self.z @ params.Q.T.astype(self.S.dtype, copy=False)
+        v = np.matmul(self.S, Qz[:, :, None])[:, :, 0]
+        return v @ params.P.T.astype(self.S.dtype, copy=False) / self.rho
+
+    def metrics(self, params: Parameters) -> tuple[float, float, float, float]:
+        """``(ratio, ratio_se, mse, mse_se)`` at the last position, from one prediction.
+
+        ``ratio``: mean of ``Re(yhat_{T-1,j}/x_{T,j})`` over sequences and coordinates
+        (an entry with zero truth counts as 0); ``mse``: mean of ``||yhat_{T-1} - x_T||^2``.
+        Standard errors over sequences.
+        """
+        pred = self.predict(params)
+        nonzero = np.abs(self.target) > 0
+        r = np.where(nonzero, (pred / np.where(nonzero, self.target, 1)).real, 0.0).mean(axis=1)
+        e = np.sum(np.abs(pred - self.target) ** 2, axis=1)
+        root_n = np.sqrt(self.n)
+        return float(r.mean()), float(r.std(ddof=1) / root_n), float(e.mean()), float(e.std(ddof=1) / root_n)
+
+
+@dataclass
+class RunResult:
+    """One training run (one law, one start): per-step records and the final check."""
+
+    setting: RunSetting
+    init: tuple[float, float]
+    ab: np.ndarray
+    train_loss: np.ndarray
+    ratio_last: np.ndarray
+    ratio_last_se: np.ndarray
+    mse_last: np.ndarray
+    mse_last_se: np.ndarray
+    test_loss_population: np.ndarray
+    population_ab: np.ndarray
+    population_test_loss: np.ndarray
+    final_off_manifold: float
+    final: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def run_setting(
+    setting: RunSetting,
+    init: tuple[float, float],
+    objective: Any,
+    test: LastPositionTest,
+    population: Any,
+    steps: int | None = None,
+    progress: Callable[[str], None] | None = None,
+    label: str = "",
+) -> tuple[RunResult, Parameters]:
+    """Train from ``init`` on the sample ``objective`` (a :class:`~mesasym.training.SampleObjective`)
+    and, with the same steps, on the population loss; record the metrics per step."""
+    n_steps = setting.steps if steps is None else steps
+    d = population.d
+    dtype = objective.X.dtype.type
+    rows: list[tuple[float, ...]] = []
+    start = time.perf_counter()
+    every = max(1, n_steps // 4)
+
+    def record(k: int, params: Parameters, value: float) -> None:
+        ratio, ratio_se, mse, mse_se = test.metrics(params)
+        pop = population.loss(Parameters(params.WKQ.astype(np.complex128), params.WPV.astype(np.complex128)))
+        rows.append((params.ab, value, ratio, ratio_se, mse, mse_se, pop))
+        if progress is not None and (k % every == 0 or k == n_steps):
+            progress(f"{label}step {k}/{n_steps}: ab = {params.ab:.6g}, train loss = {value:.6g} ({time.perf_counter() - start:.1f} s)")
+
+    params0 = Parameters.assumption1(d, init[0], init[1], dtype=dtype)
+    final, _ = gradient_descent(objective, params0, setting.lr, n_steps, record)
+    pop_rows: list[tuple[float, float]] = []
+    gradient_descent(
+        population,
+        Parameters.assumption1(d, init[0], init[1]),
+        setting.lr,
+        n_steps,
+        lambda k, p, v: pop_rows.append((p.ab, v)),
+    )
+    cols = np.array(rows, dtype=np.float64).T
+    pop_cols = np.array(pop_rows, dtype=np.float64).T
+    result = RunResult(
+        setting=setting,
+        init=init,
+        ab=cols[0],
+        train_loss=cols[1],
+        ratio_last=cols[2],
+        ratio_last_se=cols[3],
+        mse_last=cols[4],
+        mse_last_se=cols[5],
+        test_loss_population=cols[6],
+        population_ab=pop_cols[0],
+        population_test_loss=pop_cols[1],
+        final_off_manifold=final.off_manifold_norm(),
+        seconds=time.perf_counter() - start,
+    )
+    return result, final
+
+
+@dataclass
+class Figure1Result:
+    """All runs, the theory values per setting, the files written and the timings."""
+
+    runs: list[RunResult]
+    theory: dict[str, dict[str, Any]]
+    files: list[str]
+    seconds: float
+    settings: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        runs = []
+        for r in self.runs:
+            runs.append(
+                {
+                    "dist": r.setting.spec,
+                    "lr": r.setting.lr,
+                    "steps": int(r.ab.size - 1),
+                    "init": list(r.init),
+                    "ab_final": float(r.ab[-1]),
+                    "population_gd_ab_final": float(r.population_ab[-1]),
+                    "ratio_last_final": float(r.ratio_last[-1]),
+                    "ratio_last_final_se": float(r.ratio_last_se[-1]),
+                    "mse_last_final": float(r.mse_last[-1]),
+                    "mse_last_final_se": float(r.mse_last_se[-1]),
+                    "test_loss_population_final": float(r.test_loss_population[-1]),
+                    "off_manifold_final": r.final_off_manifold,
+                    "final_check": r.final,
+                    "seconds": r.seconds,
+                }
+            )
+        return {"settings": self.settings, "theory": self.theory, "runs": runs, "files": self.files, "seconds": self.seconds}
+
+
+def _theory(setting: RunSetting, d: int, T: int) -> dict[str, Any]:
+    """Derived finite-T values and the paper's lines for one setting."""
+    from mesasym import claims
+    from mesasym.capability import _float, decide_recovery
+    from mesasym.distributions import parse_distribution
+
+    law = parse_distribution(setting.spec)
+    verdict = decide_recovery(law, d, T)
+    scale = law.sigma if setting.family == "gaussian" else law.c
+    out = {
+        "dist": setting.spec,
+        "derived_product_T": _float(verdict.product_T),
+        "derived_ratio_T": _float(verdict.ratio_T),
+        "derived_test_loss_T": _float(verdict.test_loss_T),
+        "derived_mse_last_T": _float(verdict.mse_last_T),
+        "verdict": verdict.verdict,
+    }
+    if setting.family == "gaussian":
+        out["paper_product"] = float(claims.gaussian_long_context_limit(scale))
+        out["paper_ratio"] = float(claims.gaussian_prediction_ratio_limit())
+    else:
+        out["paper_product"] = float(claims.sparse_product(scale))
+        out["paper_mse"] = float(claims.sparse_test_mse())
+    return out
+
+
+def _final_check(law: Any, params: Parameters, X_test: np.ndarray, T: int) -> dict[str, Any]:
+    """Per-position MC metrics of the final model against the manifold theory at its own ``ab``."""
+    from mesasym.capability import evaluate_positions, theory_positions
+    from mesasym.transformer import predict
+
+    d = X_test.shape[2]
+    metrics = evaluate_positions(lambda X: predict(params, X), X_test)
+    mse_theory, ratio_theory = theory_positions(law, d, T, params.ab)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z_mse = (metrics.mse - mse_theory) / metrics.mse_se
+        z_ratio = (metrics.ratio - ratio_theory) / metrics.ratio_se
+    return {
+        "n_test": metrics.n,
+        "ab": params.ab,
+        "mse_last": float(metrics.mse[-1]),
+        "mse_last_se": float(metrics.mse_se[-1]),
+        "mse_last_theory_at_ab": float(mse_theory[-1]),
+        "ratio_last": float(metrics.ratio[-1]),
+        "ratio_last_se": float(metrics.ratio_se[-1]),
+        "ratio_theory_at_ab": float(ratio_theory[-1]),
+        "max_abs_z_mse": float(np.nanmax(np.abs(z_mse))) if np.isfinite(z_mse).any() else None,
+        "max_abs_z_ratio": float(np.nanmax(np.abs(z_ratio))) if np.isfinite(z_ratio).any() else None,
+        "test_loss_mc": float(0.5 * metrics.mse.sum()),
+        "test_loss_mc_se": float(0.5 * np.sqrt(np.sum(metrics.mse_se**2))),
+    }
+
+
+def reproduce_figure1(
+    out: str | Path,
+    *,
+    sequences: int = 10_000,
+    test_sequences: int = 10_000,
+    steps: int | None = None,
+    seed: int = 1,
+    families: Sequence[str] = ("gaussian", "sparse"),
+    d: int = 5,
+    T: int = 100,
+    progress: Callable[[str], None] | None = None,
+) -> Figure1Result:
+    """Train every setting of :data:`FIGURE1_SETTINGS` from the three starts and write the PNGs into ``out``."""
+    from mesasym.ar_process import sample_sequences
+    from mesasym.distributions import parse_distribution
+    from mesasym.population import PopulationObjective
+    from mesasym.training import SampleObjective
+
+    require_matplotlib()  # before minutes of training, not after
+    for name, value, low in (("sequences", sequences, 2), ("test_sequences", test_sequences, 2), ("seed", seed, 0)):
+        require(isinstance(value, (int, np.integer)) and value >= low, f"{name}={value!r} must be an integer >= {low}")
+    require(steps is None or (isinstance(steps, (int, np.integer)) and steps >= 1), f"steps={steps!r} must be an integer >= 1")
+    unknown = set(families) - {"gaussian", "sparse"}
+    require(not unknown and families, f"families={list(families)!r} must be a non-empty subset of gaussian, sparse")
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise InvalidInputError(f"--out {str(out)!r} exists and is not a directory")
+    path.mkdir(parents=True, exist_ok=True)
+    say = progress or (lambda message: None)
+    settings = [s for s in FIGURE1_SETTINGS if s.family in families]
+    seeds = np.random.SeedSequence(seed).spawn(len(settings))
+    begin = time.perf_counter()
+    runs: list[RunResult] = []
+    theory: dict[str, dict[str, Any]] = {}
+    total = len(settings) * len(INITS)
+    count = 0
+    for setting, child in zip(settings, seeds):
+        law = parse_distribution(setting.spec)
+        rng = np.random.default_rng(child)
+        X_train = sample_sequences(law, sequences, T, d, rng, np.complex64).X
+        X_test = sample_sequences(law, test_sequences, T, d, rng, np.complex64).X
+        test = LastPositionTest(X_test)
+        objective = SampleObjective(X_train)  # prefix sums built once, shared by the three starts
+        population = PopulationObjective(law, d, T)
+        theory[setting.spec] = _theory(setting, d, T)
+        for init in INITS:
+            count += 1
+            label = f"[{count}/{total}] {setting.spec} lr={setting.lr:g} (a0,b0)={init}: "
+            result, final = run_setting(setting, init, objective, test, population, steps, say, label)
+            result.final = _final_check(law, final, X_test, T)
+            runs.append(result)
+        del X_train, X_test, test, objective
+    files = plot_figure1(runs, theory, path)
+    seconds = time.perf_counter() - begin
+    say(f"wrote {len(files)} figures to {path} in {seconds:.0f} s")
+    settings_record = {
+        "d": d,
+        "T": T,
+        "sequences": sequences,
+        "test_sequences": test_sequences,
+        "steps": steps if steps is not None else "authors' (per setting)",
+        "seed": seed,
+        "dtype": "complex64",
+    }
+    return Figure1Result(runs=runs, theory=theory, files=[str(f) for f in files], seconds=seconds, settings=settings_record)
+
+
+# ---------------------------------------------------------------------------
+# Plotting
+# ---------------------------------------------------------------------------
+
+
+class MissingDependencyError(MesasymError):
+    """matplotlib (a declared dependency, needed only for plotting) is not installed."""
+
+
+def require_matplotlib() -> None:
+    """Raise :class:`MissingDependencyError` with the fix when matplotlib cannot be imported."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise MissingDependencyError(
+            "plotting needs matplotlib, which is not installed; install the package with its dependencies "
+            "(pip install -e .) or pip install matplotlib"
+        ) from None
+
+_COLORS = ("tab:blue", "tab:orange", "tab:green")
+
+
+def _figure(rows: int, cols: int, width: float = 4.2, height: float = 3.2) -> Any:
+    require_matplotlib()
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(cols * width, rows * height), layout="constrained")
+
+
+def _panel(ax: Any, runs: list[RunResult], key: str, theory_lines: list[tuple[float, str, str]], ylabel: str, first: int = 0) -> None:
+    for color, run in zip(_COLORS, runs):
+        values = getattr(run, key)
+        steps = np.arange(values.size)
+        ax.plot(steps[first:], values[first:], color=color, lw=1.8, label=f"$(a_0,b_0)$ = {run.init}")
+        if key == "ab":
+            ax.plot(steps[first:], run.population_ab[first:], color=color, lw=0.8, ls=(0, (1, 1)), alpha=0.8)
+        if key == "test_loss_population":
+            ax.errorbar(
+                [steps[-1]], [run.final["test_loss_mc"]], yerr=[2 * run.final["test_loss_mc_se"]],
+                fmt="o", ms=3, color=color, capsize=2,
+            )
+        if key == "ratio_last":
+            se = run.ratio_last_se
+            ax.fill_between(steps[first:], (values - 2 * se)[first:], (values + 2 * se)[first:], color=color, alpha=0.15, lw=0)
+    for value, style, label in theory_lines:
+        ax.axhline(value, color="k" if style == "--" else "tab:red", ls=style, lw=1.2, label=label)
+    ax.set_xlabel("step")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=7, loc="best")
+
+
+def plot_figure1(runs: list[RunResult], theory: dict[str, dict[str, Any]], out: Path) -> list[Path]:
+    """Write ``figure1_<family>_<metric>.png`` (one panel per law) and the combined ``figure1.png``."""
+    by_setting: dict[str, list[RunResult]] = {}
+    for run in runs:
+        by_setting.setdefault(run.setting.spec, []).append(run)
+    families = [f for f in ("gaussian", "sparse") if any(r.setting.family == f for r in runs)]
+    rows_spec = []
+    for family in families:
+        specs = [s.spec for s in FIGURE1_SETTINGS if s.family == family and s.spec in by_setting]
+        rows_spec.append((family, "ab", specs))
+        rows_spec.append((family, "ratio_last" if family == "gaussian" else "test_loss_population", specs))
+
+    def draw(ax: Any, family: str, key: str, spec: str) -> None:
+        group = by_setting[spec]
+        th = theory[spec]
+        setting = group[0].setting
+        if key == "ab":
+            lines = [
+                (th["paper_product"], "--", f"paper: {th['paper_product']:.4g}"),
+                (th["derived_product_T"], ":", f"derived, T = 100: {th['derived_product_T']:.4g}"),
+            ]
+            _panel(ax, group, "ab", lines, "ab (mean of $a_j b_j$)")
+        elif key == "ratio_last":
+            lines = [
+                (th["paper_ratio"], "--", f"paper: {th['paper_ratio']:.3g}"),
+                (th["derived_ratio_T"], ":", f"derived, T = 100: {th['derived_ratio_T']:.4f}"),
+            ]
+            _panel(ax, group, "ratio_last", lines, "ratio pred/true at $T_{te}$", first=1)
+        else:
+            lines = [(th["paper_mse"], "--", f"paper: {th['paper_mse']:.3g}")]
+            _panel(ax, group, "test_loss_population", lines, "test loss (authors' 'MSE')", first=5)
+        ax.set_title(f"{setting.family}, {setting.label}, lr = {setting.lr:g}", fontsize=9)
+
+    written: list[Path] = []
+    for family, key, specs in rows_spec:
+        fig = _figure(1, len(specs))
+        axes = np.atleast_1d(fig.subplots(1, len(specs)))
+        for ax, spec in zip(axes, specs):
+            draw(ax, family, key, spec)
+        metric = {"ab": "ab", "ratio_last": "ratio", "test_loss_population": "mse"}[key]
+        target = out / f"figure1_{family}_{metric}.png"
+        fig.savefig(target, dpi=80)
+        written.append(target)
+    ncols = max(len(specs) for _, _, specs in rows_spec)
+    fig = _figure(len(rows_spec), ncols)
+    axes = np.array(fig.subplots(len(rows_spec), ncols), dtype=object).reshape(len(rows_spec), ncols)
+    for r, (family, key, specs) in enumerate(rows_spec):
+        for c in range(ncols):
+            if c < len(specs):
+                draw(axes[r, c], family, key, specs[c])
+            else:
+                axes[r, c].set_visible(False)
+    target = out / "figure1.png"
+    fig.savefig(target, dpi=70)
+    written.append(target)
+    return written
+
+
+def plot_explore(report: Any, path: str | Path) -> Path:
+    """The beyond-Assumption-2 exploration: ``ab``, off-manifold mass and loss against ``tau``, and the red blocks."""
+    target = Path(path)
+    if target.parent and not target.parent.exists():
+        raise InvalidInputError(f"--plot {str(path)!r}: the directory {str(target.parent)!r} does not exist")
+    fig = _figure(2, 3, width=3.8, height=3.1)
+    axes = fig.subplots(2, 3)
+    for flow, color in ((report.full, "tab:blue"), (report.clip, "tab:orange")):
+        axes[0, 0].plot(flow.tau, flow.ab_history, color=color, label=f"{flow.name} flow")
+        axes[0, 1].plot(flow.tau, np.maximum(flow.off_manifold_history, 1e-17), color=color, label=f"{flow.name} flow")
+        axes[0, 2].plot(flow.tau, flow.loss_history, color=color, label=f"{flow.name}: {flow.loss_final:.5g}")
+    if report.manifold_product is not None:
+        axes[0, 0].axhline(report.manifold_product, color="k", ls=":", lw=1, label="manifold optimum")
+    axes[0, 0].set(xlabel=r"$\tau$", ylabel="ab (mean of $a_j b_j$)", title=f"{report.spec}, d = {report.d}, T = {report.T}")
+    axes[0, 1].set(xlabel=r"$\tau$", ylabel="off-manifold norm", yscale="log")
+    axes[0, 2].set(xlabel=r"$\tau$", ylabel="population loss", yscale="log")
+    for ax in axes[0]:
+        ax.legend(fontsize=7)
+    full_product = report.full.pv12 @ report.full.kq32
+    blocks = [
+        (report.full.kq32.real, r"full $W^{KQ}_{32}$", report.full.kq32_structure.diagonal_mean),
+        (report.full.pv12.real, r"full $W^{PV}_{12}$", report.full.pv12_structure.diagonal_mean),
+        (full_product.real, r"full $W^{PV}_{12} W^{KQ}_{32}$", float(np.mean(np.diagonal(full_product)).real)),
+    ]
+    for ax, (block, title, diagonal) in zip(axes[1], blocks):
+        off = block - np.diag(np.diagonal(block))
+        limit = max(float(np.max(np.abs(off))), 1e-12)
+        image = ax.imshow(off, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        fig.colorbar(image, ax=ax, shrink=0.8)
+        ax.set_title(f"{title}: off-diagonal part\n(diagonal {diagonal:.4g}; clip flow: all 0)", fontsize=8)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.savefig(target, dpi=80)
+    return target
+
+
+def stderr_progress(message: str) -> None:
+    """Progress lines on stderr (the commands' default)."""
+    print(message, file=sys.stderr, flush=True)
