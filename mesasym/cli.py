@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -28,6 +29,7 @@ EXIT_HYPOTHESES_VIOLATED = 3
 
 #: Sub-command modules, in the order ``mesasym --help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
+    "mesasym.commands.check_fixed_point",
     "mesasym.commands.derive",
     "mesasym.commands.capability",
     "mesasym.commands.explore",
@@ -76,3 +78,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"mesasym {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. piped into `head`: stop quietly
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - avoid a second error at exit
+        return EXIT_OK

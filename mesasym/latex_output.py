@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 #: File names written by :func:`write_derivations`, in order.
-DOCUMENT_NAMES = ("theorem1.tex", "corollary1.tex", "invariance.tex")
+DOCUMENT_NAMES = ("theorem1.tex", "corollary1.tex", "invariance.tex", "capability.tex")
 
 _PREAMBLE = r"""\documentclass[10pt]{article}
 \usepackage[margin=1.8cm]{geometry}
@@ -528,6 +528,12 @@ def _math_list(items: Sequence[object]) -> str:
     return ", ".join(f"${_l(m)}$" for m in items) if items else "--"
 
 
+def _capability_document() -> str:
+    from mesasym.capability_document import capability_document  # Theorem 2 (issue 7)
+
+    return capability_document()
+
+
 def write_derivations(directory: str | Path, spec: Specialisation | None = None) -> list[Path]:
     """Write the three documents into ``directory`` (created if needed); returns their paths."""
     path = Path(directory)
@@ -538,6 +544,7 @@ def write_derivations(directory: str | Path, spec: Specialisation | None = None)
         "theorem1.tex": theorem1_document(spec),
         "corollary1.tex": corollary1_document(),
         "invariance.tex": invariance_document(),
+        "capability.tex": _capability_document(),
     }
     written = []
     for name in DOCUMENT_NAMES:
