@@ -1,0 +1,88 @@
+"""``mesasym check-fixed-point``: output, exit codes and input errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from mesasym.cli import main
+
+FAST = ["--T", "12", "--d", "3", "--dps", "30"]
+
+
+def test_default_command_verifies_end_to_end_in_a_fresh_process() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "mesasym", "check-fixed-point", "--T", "50"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "verdict: verified" in done.stdout
+    assert "derived a~b~ = 758949674509223683200/4076748594605915008919" in done.stdout
+    assert done.stderr == ""  # no progress when stderr is not a terminal
+
+
+def test_json_output_has_the_documented_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check-fixed-point", *FAST, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["verdict"] == "verified"
+    assert {"ab", "ab_exact", "a", "b"} <= set(data["fixed_point"])
+    assert {"ab", "engine"} <= set(data["numeric"]) and data["numeric"]["engine"] == "population"
+    assert set(data["kappa"]) == {"kappa1", "kappa2", "kappa3"}
+    assert data["kappa"] == {"kappa1": "3", "kappa2": "15", "kappa3": "6"}
+    assert {"T", "d", "dist", "a0", "b0", "seed"} <= set(data["settings"])
+    assert data["settings"]["dist"] == "gaussian:sigma=1"
+    for check in data["checks"]:
+        assert {"name", "passed", "value", "tolerance"} <= set(check)
+    assert abs(data["numeric"]["ab"] - data["fixed_point"]["ab"]) <= 1e-10 * data["fixed_point"]["ab"]
+
+
+def test_hypotheses_violated_has_its_own_exit_code_and_still_shows_results(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check-fixed-point", *FAST, "--dist", "ones"]) == 3
+    out = capsys.readouterr().out
+    assert "verdict: hypotheses-violated" in out and "full model: exact population flow" in out
+    assert main(["check-fixed-point", *FAST, "--a0", "0.3", "--b0", "-0.3", "--json"]) == 3
+    assert json.loads(capsys.readouterr().out)["verdict"] == "hypotheses-violated"
+
+
+def test_failed_check_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check-fixed-point", *FAST, "--dist", "discrete:values=-1,2;probs=2/3,1/3"]) == 1
+    assert "verdict: failed" in capsys.readouterr().out
+
+
+def _exit_code(argv: list[str]) -> int:
+    try:
+        return main(argv)
+    except SystemExit as stop:  # argparse's own usage errors
+        return int(stop.code)
+
+
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["--T", "2"], "T=2 must be an integer >= 3"),
+        (["--T", "abc"], "invalid int value: 'abc'"),
+        (["--d", "0"], "d=0 must be an integer >= 1"),
+        (["--dist", "cauchy"], "unknown distribution name 'cauchy'"),
+        (["--dist", "student-t:nu=4"], "nu must be > 6"),
+        (["--dist", "gaussian:sigma=-1"], "sigma=-1 must be a positive finite number"),
+        (["--lr", "nan"], "lr=nan must be a positive finite number"),
+        (["--lr", "inf", "--engine", "monte-carlo"], "lr=inf"),
+        (["--a0", "x"], "a0='x' must be a finite real number"),
+        (["--plot", "out.txt"], "must end in one of .png"),
+        (["--plot", "/nonexistent/dir/out.png"], "does not exist"),
+    ],
+)
+def test_bad_input_gives_one_line_and_exit_2(argv: list[str], fragment: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _exit_code(["check-fixed-point", *argv]) == 2
+    err = capsys.readouterr().err
+    assert fragment in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_plot_is_written(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "flow.png"
+    assert main(["check-fixed-point", *FAST, "--plot", str(path)]) == 0
+    assert path.stat().st_size > 10_000 and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"plot written to {path}" in capsys.readouterr().out
