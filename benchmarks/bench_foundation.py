@@ -10,7 +10,8 @@ sums cached (as the fixed-sample trainer does), and the per-``t`` loop that
 follows the definition literally (the baseline), with their ratios; (2) the
 authors' Gaussian experiment end to end (THEORY §9: ``sigma = 1``, ``d = 5``,
 ``T = 100``, 10,000 sequences, ``a0 = b0 = 0.1``, 150 full-batch steps of
-``lr = 1e-4``). The authors' loss is ours (1/2 squared error summed over
+``lr = 1e-4``) in the authors' precision (complex64, PyTorch's ``cfloat``;
+``--complex128`` for double precision). The authors' loss is ours (1/2 squared error summed over
 ``t = 2..T-1`` and coordinates, averaged over sequences) and PyTorch's complex
 ``.grad`` of a real loss is ``dL/dRe + i dL/dIm`` like ours, so their step size
 carries over unchanged and ``tau = 150 * 1e-4 = 0.015``. Absolute times on a
@@ -25,6 +26,7 @@ import time
 import numpy as np
 
 from mesasym.ar_process import sample_sequences
+from mesasym.claims import theorem1_product
 from mesasym.distributions import parse_distribution
 from mesasym.training import SampleObjective, train
 from mesasym.transformer import (
@@ -48,6 +50,7 @@ def _best_of(repeats: int, function) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1,000 sequences and 15 steps (a smoke run)")
+    parser.add_argument("--complex128", action="store_true", help="train the authors' run in double precision")
     args = parser.parse_args()
     n, steps = (1_000, 15) if args.quick else (10_000, 150)
     d, T, lr = 5, 100, 1e-4
@@ -70,16 +73,21 @@ def main() -> None:
     print(f"vectorized prefix sums          : {vectorized:8.3f} s   ({reference / vectorized:5.1f}x faster)")
     print(f"prefix sums cached (fixed data) : {cached:8.3f} s   ({reference / cached:5.1f}x faster)")
 
-    print(f"\n== authors' Gaussian run: sigma=1, d={d}, T={T}, n={n:,}, a0=b0=0.1, {steps} steps of lr={lr:g} ==")
+    dtype = np.complex128 if args.complex128 else np.complex64
+    print(
+        f"\n== authors' Gaussian run: sigma=1, d={d}, T={T}, n={n:,}, a0=b0=0.1, {steps} steps of lr={lr:g}, "
+        f"{np.dtype(dtype).name} =="
+    )
     start = time.perf_counter()
-    objective = SampleObjective(sample_sequences(gaussian, n, T, d, np.random.default_rng(2)).X)
-    result = train(objective, Parameters.assumption1(d, 0.1, 0.1), lr, steps)
+    objective = SampleObjective(sample_sequences(gaussian, n, T, d, np.random.default_rng(2), dtype).X)
+    result = train(objective, Parameters.assumption1(d, 0.1, 0.1, dtype), lr, steps)
     total = time.perf_counter() - start + generation
     history = result.history
     print(f"data generation       : {generation:8.3f} s")
     print(f"end to end (data+train): {total:8.3f} s   ({total / steps:.3f} s per step incl. data)")
     print(f"tau reached            : {history.tau[-1]:.4f}")
-    print(f"final ab (authors' metric, mean of a_j b_j): {history.ab[-1]:.6f}")
+    theory = theorem1_product(T, 3, 15, 3 * (d - 1))  # the claim, for orientation only
+    print(f"final ab (authors' metric, mean of a_j b_j): {history.ab[-1]:.6f}   (Theorem 1: {float(theory):.6f})")
     print(f"final a, b: {history.a[-1]:.6f}, {history.b[-1]:.6f};  off-manifold norm: {history.off_manifold[-1]:.3e}")
 
 
