@@ -297,6 +297,7 @@ def _theory(setting: RunSetting, d: int, T: int) -> dict[str, Any]:
         "derived_ratio_T": _float(verdict.ratio_T),
         "derived_test_loss_T": _float(verdict.test_loss_T),
         "derived_mse_last_T": _float(verdict.mse_last_T),
+        "second_moment": _float(verdict.second_moment),
         "verdict": verdict.verdict,
     }
     if setting.family == "gaussian":
@@ -320,16 +321,19 @@ def _final_check(law: Any, params: Parameters, X_test: np.ndarray, T: int) -> di
         z_mse = (metrics.mse - mse_theory) / metrics.mse_se
         z_ratio = (metrics.ratio - ratio_theory) / metrics.ratio_se
     return {
+        "note": "Monte Carlo on the test sequences against the manifold model with the trained ab; the "
+        "sample-trained model is off the manifold by 'off_manifold_final', so a few standard errors of "
+        "difference are expected (the exact comparison is in tests/test_capability_numeric.py)",
         "n_test": metrics.n,
         "ab": params.ab,
         "mse_last": float(metrics.mse[-1]),
         "mse_last_se": float(metrics.mse_se[-1]),
-        "mse_last_theory_at_ab": float(mse_theory[-1]),
+        "mse_last_manifold_theory_at_ab": float(mse_theory[-1]),
         "ratio_last": float(metrics.ratio[-1]),
         "ratio_last_se": float(metrics.ratio_se[-1]),
-        "ratio_theory_at_ab": float(ratio_theory[-1]),
-        "max_abs_z_mse": float(np.nanmax(np.abs(z_mse))) if np.isfinite(z_mse).any() else None,
-        "max_abs_z_ratio": float(np.nanmax(np.abs(z_ratio))) if np.isfinite(z_ratio).any() else None,
+        "ratio_manifold_theory_at_ab": float(ratio_theory[-1]),
+        "max_abs_z_mse_over_positions": float(np.nanmax(np.abs(z_mse))) if np.isfinite(z_mse).any() else None,
+        "max_abs_z_ratio_over_positions": float(np.nanmax(np.abs(z_ratio))) if np.isfinite(z_ratio).any() else None,
         "test_loss_mc": float(0.5 * metrics.mse.sum()),
         "test_loss_mc_se": float(0.5 * np.sqrt(np.sum(metrics.mse_se**2))),
     }
@@ -445,7 +449,7 @@ def _panel(ax: Any, runs: list[RunResult], key: str, theory_lines: list[tuple[fl
             )
         if key == "ratio_last":
             se = run.ratio_last_se
-            ax.fill_between(steps[first:], (values - 2 * se)[first:], (values + 2 * se)[first:], color=color, alpha=0.15, lw=0)
+            ax.fill_between(steps[first:], (values - 2 * se)[first:], (values + 2 * se)[first:], color=color, alpha=0.1, lw=0)
     for value, style, label in theory_lines:
         ax.axhline(value, color="k" if style == "--" else "tab:red", ls=style, lw=1.2, label=label)
     ax.set_xlabel("step")
@@ -481,6 +485,9 @@ def plot_figure1(runs: list[RunResult], theory: dict[str, dict[str, Any]], out: 
                 (th["derived_ratio_T"], ":", f"derived, T = 100: {th['derived_ratio_T']:.4f}"),
             ]
             _panel(ax, group, "ratio_last", lines, "ratio pred/true at $T_{te}$", first=1)
+            for color, run in zip(_COLORS, group):  # population GD stays on the manifold: ratio = ab m_2 (derived)
+                steps = np.arange(run.population_ab.size)
+                ax.plot(steps[1:], run.population_ab[1:] * th["second_moment"], color=color, lw=0.8, ls=(0, (1, 1)))
         else:
             lines = [(th["paper_mse"], "--", f"paper: {th['paper_mse']:.3g}")]
             _panel(ax, group, "test_loss_population", lines, "test loss (authors' 'MSE')", first=5)
@@ -494,7 +501,7 @@ def plot_figure1(runs: list[RunResult], theory: dict[str, dict[str, Any]], out: 
             draw(ax, family, key, spec)
         metric = {"ab": "ab", "ratio_last": "ratio", "test_loss_population": "mse"}[key]
         target = out / f"figure1_{family}_{metric}.png"
-        fig.savefig(target, dpi=80)
+        fig.savefig(target, dpi=72)
         written.append(target)
     ncols = max(len(specs) for _, _, specs in rows_spec)
     fig = _figure(len(rows_spec), ncols)
@@ -506,7 +513,7 @@ def plot_figure1(runs: list[RunResult], theory: dict[str, dict[str, Any]], out: 
             else:
                 axes[r, c].set_visible(False)
     target = out / "figure1.png"
-    fig.savefig(target, dpi=70)
+    fig.savefig(target, dpi=60)
     written.append(target)
     return written
 
