@@ -60,3 +60,17 @@ def test_divergent_step_size_is_detected_with_advice() -> None:
 def test_invalid_step_sizes_are_refused(lr: float) -> None:
     with pytest.raises(InvalidInputError, match="lr="):
         train(_objective(), Parameters.assumption1(2, 0.1, 0.1), lr, steps=1)
+
+
+def test_fresh_sample_objective_draws_a_new_reproducible_sample_each_call() -> None:
+    from mesasym.distributions import parse_distribution
+    from mesasym.training import FreshSampleObjective
+
+    params = Parameters.assumption1(2, 0.3, 0.3)
+    make = lambda: FreshSampleObjective(parse_distribution("gaussian"), d=2, T=6, n=50, rng=np.random.default_rng(7))  # noqa: E731
+    first, again = make(), make()
+    values = [first.loss_and_gradient(params)[0] for _ in range(2)]
+    assert values[0] != values[1]  # a new sample at every call
+    assert again.loss_and_gradient(params)[0] == values[0]  # the seed fixes the stream
+    result = train(make(), Parameters.assumption1(2, 0.1, 0.1), 1e-3, steps=3)
+    assert list(result.history.step) == [0, 1, 2, 3]
