@@ -302,7 +302,7 @@ def explore(
     tau_max: float = 1e6,
 ) -> BeyondAssumptionReport:
     """Run the full and the clip population flows from ``start`` and summarize both."""
-    from mesasym.capability import _float, _manifold_minimiser, manifold_sums
+    from mesasym.capability import as_float, manifold_minimiser, manifold_sums
 
     require(
         isinstance(start, tuple) and len(start) == 2 and all(np.isfinite(v) for v in start),
@@ -316,8 +316,8 @@ def explore(
     options = {"gtol": gtol, "rtol": rtol, "tau_max": tau_max}
     full = summarize_flow("full", full_objective, population_flow(full_objective, start, **options))
     clip = summarize_flow("clip", full_objective, clip_flow(clip_objective, start, **options))
-    c_manifold = _manifold_minimiser(manifold_sums(law, d), T)
-    c_value = None if c_manifold is None else _float(c_manifold)
+    c_manifold = manifold_minimiser(manifold_sums(law, d), T)
+    c_value = None if c_manifold is None else as_float(c_manifold)
     manifold_loss = float("nan") if c_value is None else full_objective.loss(Parameters.assumption1(d, c_value, 1.0))
     report = law.check_assumption2(d)
     return BeyondAssumptionReport(

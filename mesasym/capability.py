@@ -88,6 +88,9 @@ __all__ = [
     "decide_recovery",
     "theory_positions",
     "evaluate_positions",
+    "manifold_minimiser",
+    "as_float",
+    "exact_text",
     "DEFAULT_T",
     "DEFAULT_D",
 ]
@@ -492,7 +495,8 @@ def _is_zero(expr: sp.Expr) -> bool:
     return bool(value.equals(0))
 
 
-def _float(expr: Any, dps: int = 30) -> float:
+def as_float(expr: Any, dps: int = 30) -> float:
+    """A real SymPy number as a float (large-``T`` harmonic symbols ``H_{n}`` evaluated by mpmath)."""
     value = sp.sympify(expr)
     big = {}
     for symbol in value.free_symbols:
@@ -505,7 +509,8 @@ def _float(expr: Any, dps: int = 30) -> float:
     return float(sp.N(value, dps))
 
 
-def _exact_text(expr: Any, limit: int = 200) -> str:
+def exact_text(expr: Any, limit: int = 200) -> str:
+    """``sstr(expr)``, or a placeholder when longer than ``limit`` characters."""
     text = sp.sstr(sp.sympify(expr))
     return text if len(text) <= limit else "(exact value too long to print)"
 
@@ -564,7 +569,7 @@ class RecoveryVerdict:
             if expr is None:
                 return None
             value = sp.sympify(expr)
-            return {"exact": _exact_text(value), "float": _float(value)}
+            return {"exact": exact_text(value), "float": as_float(value)}
 
         def sym(expr: Any) -> str | None:
             return None if expr is None else sp.sstr(expr)
@@ -648,7 +653,7 @@ def _check_T_d(T: Any, d: Any) -> tuple[int, int]:
     return int(T), int(d)
 
 
-def _manifold_minimiser(sums: ManifoldSums, T: int) -> sp.Expr | None:
+def manifold_minimiser(sums: ManifoldSums, T: int) -> sp.Expr | None:
     """``argmin_c sum_{t=2}^{T-1} L_t(c)`` (the clip flow's limit), derived from the generic loss."""
     loss = _sum_positions(position_loss(sums), T)
     roots = sp.solve(sp.diff(loss, S.c), S.c)
@@ -670,7 +675,7 @@ def decide_recovery(law: Any, d: int = DEFAULT_D, T: int = DEFAULT_T) -> Recover
     hypothesis_reasons = list(law.check_assumption2(d).reasons)
     hypothesis_reasons += reduction_violations(lambda idx: law.moment(idx, d), d, exchangeable=law.exchangeable)
     sums = manifold_sums(law, d)
-    manifold_c = _manifold_minimiser(sums, T)
+    manifold_c = manifold_minimiser(sums, T)
     if hypothesis_reasons:
         return RecoveryVerdict(
             spec=spec, d=d, T=T, verdict="undetermined",
@@ -735,7 +740,7 @@ def decide_recovery(law: Any, d: int = DEFAULT_D, T: int = DEFAULT_T) -> Recover
             )
     if long_context and not at_T:
         reasons.append(
-            f"kappa3 = {sp.sstr(kappas[2])} > 0, so at T = {T} a~b~ = {_float(c_T):.10g} < kappa1/kappa2 = "
+            f"kappa3 = {sp.sstr(kappas[2])} > 0, so at T = {T} a~b~ = {as_float(c_T):.10g} < kappa1/kappa2 = "
             f"{sp.sstr(c_inf)} and the long-context prediction a~b~ x_{{1,j}}^2 x_{{t+1,j}} falls short of "
             f"x_{{t+1,j}} where x_{{1,j}} != 0; recovery needs T -> oo"
         )

@@ -24,12 +24,12 @@ EXAMPLES: tuple[tuple[str, int, int], ...] = (
 
 
 def _number(expr: object) -> str:
-    from mesasym.capability import _float
+    from mesasym.capability import as_float
 
     value = sp.sympify(expr)
     if value.is_Rational and len(str(value)) <= 12:
         return f"${sp.latex(value)}$"
-    return f"${_float(value):.10g}$"
+    return f"${as_float(value):.10g}$"
 
 
 def capability_document() -> str:

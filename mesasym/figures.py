@@ -285,7 +285,7 @@ class Figure1Result:
 def _theory(setting: RunSetting, d: int, T: int) -> dict[str, Any]:
     """Derived finite-T values and the paper's lines for one setting."""
     from mesasym import claims
-    from mesasym.capability import _float, decide_recovery
+    from mesasym.capability import as_float, decide_recovery
     from mesasym.distributions import parse_distribution
 
     law = parse_distribution(setting.spec)
@@ -293,11 +293,11 @@ def _theory(setting: RunSetting, d: int, T: int) -> dict[str, Any]:
     scale = law.sigma if setting.family == "gaussian" else law.c
     out = {
         "dist": setting.spec,
-        "derived_product_T": _float(verdict.product_T),
-        "derived_ratio_T": _float(verdict.ratio_T),
-        "derived_test_loss_T": _float(verdict.test_loss_T),
-        "derived_mse_last_T": _float(verdict.mse_last_T),
-        "second_moment": _float(verdict.second_moment),
+        "derived_product_T": as_float(verdict.product_T),
+        "derived_ratio_T": as_float(verdict.ratio_T),
+        "derived_test_loss_T": as_float(verdict.test_loss_T),
+        "derived_mse_last_T": as_float(verdict.mse_last_T),
+        "second_moment": as_float(verdict.second_moment),
         "verdict": verdict.verdict,
     }
     if setting.family == "gaussian":

@@ -17,7 +17,7 @@ import sympy as sp
 
 from mesasym.ar_process import sample_sequences
 from mesasym.capability import (
-    _float,
+    as_float,
     decide_recovery,
     evaluate_positions,
     manifold_sums,
@@ -40,7 +40,7 @@ def _trained(spec: str, d: int, T: int):
     flow = population_flow(PopulationObjective(law, d, T), (0.4, 0.7))
     assert flow.converged
     k = law.kappas(d)
-    c_star = _float(product_at((k.kappa1, k.kappa2, k.kappa3), T))
+    c_star = as_float(product_at((k.kappa1, k.kappa2, k.kappa3), T))
     assert abs(flow.final.ab - c_star) <= 1e-10 * c_star
     return law, flow.final, c_star
 
@@ -67,9 +67,9 @@ def test_gaussian_ratio_at_the_last_position_is_the_finite_T_value() -> None:
     verdict = decide_recovery(law, d, T)
     X = sample_sequences(law, n, T, d, np.random.default_rng(3)).X
     metrics = evaluate_positions(lambda X: predict(params, X), X)
-    exact = _float(verdict.ratio_T)
+    exact = as_float(verdict.ratio_T)
     assert abs(metrics.ratio[-1] - exact) <= Z_MAX * metrics.ratio_se[-1]
-    assert abs(metrics.mse[-1] - _float(verdict.mse_last_T)) <= Z_MAX * metrics.mse_se[-1]
+    assert abs(metrics.mse[-1] - as_float(verdict.mse_last_T)) <= Z_MAX * metrics.mse_se[-1]
     assert exact < 0.2 - 10 * metrics.ratio_se[-1]  # at T = 12 the ratio is clearly below the limit 1/5
 
 
@@ -91,9 +91,9 @@ def test_theory_positions_against_the_verdict() -> None:
     verdict = decide_recovery(law, 5, 100)
     mse, ratio = theory_positions(law, 5, 100, verdict.product_T)
     assert mse.shape == ratio.shape == (98,)
-    assert abs(mse[-1] - _float(verdict.mse_last_T)) <= 1e-12 * mse[-1]
-    assert abs(0.5 * mse.sum() - _float(verdict.test_loss_T)) <= 1e-12 * mse.sum()
-    assert abs(ratio[0] - _float(verdict.ratio_T)) <= 1e-15
+    assert abs(mse[-1] - as_float(verdict.mse_last_T)) <= 1e-12 * mse[-1]
+    assert abs(0.5 * mse.sum() - as_float(verdict.test_loss_T)) <= 1e-12 * mse.sum()
+    assert abs(ratio[0] - as_float(verdict.ratio_T)) <= 1e-15
     assert np.all(np.diff(mse) < 0)  # the 1/(t-1) excess decreases with t
 
 

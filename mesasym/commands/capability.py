@@ -133,12 +133,12 @@ def _derivation_summary() -> dict[str, str]:
 
 
 def _fmt(value: Any) -> str:
-    from mesasym.capability import _exact_text, _float
+    from mesasym.capability import exact_text, as_float
 
     if value is None:
         return "--"
-    exact = _exact_text(value, limit=40)
-    number = f"{_float(value):.12g}"
+    exact = exact_text(value, limit=40)
+    number = f"{as_float(value):.12g}"
     return number if exact in (number, "(exact value too long to print)") or len(exact) > 40 else f"{exact} = {number}"
 
 
@@ -193,7 +193,10 @@ def run(args: argparse.Namespace) -> int:
                 lines.append(f"    - {c['claim']}: claimed {c['claimed']}, derived {c['derived']} -- {mark}")
     else:
         lines.append("  hypotheses     : VIOLATED --")
-        lines += [f"    - {r}" for r in verdict.hypothesis_reasons]
+        shown = verdict.hypothesis_reasons[:5]
+        lines += [f"    - {r}" for r in shown]
+        if len(verdict.hypothesis_reasons) > len(shown):
+            lines.append(f"    ... and {len(verdict.hypothesis_reasons) - len(shown)} more (see --json)")
         if verdict.manifold_product_T is not None:
             lines.append(
                 "  on the manifold (the clip flow): argmin_c L = " + _fmt(verdict.manifold_product_T)
