@@ -34,6 +34,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "mesasym.commands.capability",
     "mesasym.commands.explore",
     "mesasym.commands.reproduce",
+    "mesasym.commands.property_test",
 )
 
 
