@@ -89,10 +89,15 @@ def claim_comparisons(law: Any, verdict: Any) -> list[dict[str, Any]]:
 
     if not verdict.hypotheses_satisfied:
         return []
+    from mesasym.symbolic import symbols as S
+    from mesasym.symbolic.sums import EXACT_HARMONIC_MAX
+
     k1, k2, k3 = verdict.kappas
-    out = [
-        _claim("theorem1_product", claims.theorem1_product(verdict.T, k1, k2, k3), verdict.product_T),
-    ]
+    if verdict.T - 2 <= EXACT_HARMONIC_MAX:
+        out = [_claim("theorem1_product", claims.theorem1_product(verdict.T, k1, k2, k3), verdict.product_T)]
+    else:  # the claim's sum would be evaluated term by term: compare as functions of T instead
+        claimed = claims.evaluate_sums(claims.theorem1_product(S.T, k1, k2, k3))
+        out = [_claim("theorem1_product", claimed, verdict.product_T_symbolic)]
     cond = derive_recovery_condition()
     c_pos = [s for s in cond.expected_indicator.free_symbols if s.name == "c"][0]
     derived_squares = tuple(sp.simplify(v.subs(c_pos, verdict.product_limit)) for v in cond.allowed_squares)
