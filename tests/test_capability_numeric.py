@@ -104,3 +104,17 @@ def test_evaluate_positions_validation() -> None:
     X = np.ones((3, 5, 2), complex)
     with pytest.raises(InvalidInputError):
         evaluate_positions(lambda X: X[:, 1:], X)  # wrong prediction shape
+
+
+def test_check_positions_api_and_that_it_can_fail() -> None:
+    from mesasym.capability import _z_scores, check_positions
+
+    law = parse_distribution("laplace")
+    check = check_positions(law, 3, 12, 20_000, np.random.default_rng(11))
+    assert check.max_abs_z <= Z_MAX and check.off_manifold <= 1e-12
+    data = check.as_dict()
+    assert len(data["positions"]) == 10 and data["positions"][0]["t"] == 2
+    # against a product 20% off, the same measurements fail clearly (the ratio resolves it best)
+    _, wrong_ratio = theory_positions(law, 3, 12, 1.2 * check.product)
+    z = _z_scores(check.metrics.ratio, wrong_ratio, check.metrics.ratio_se, 1.0)
+    assert np.max(np.abs(z)) > 10

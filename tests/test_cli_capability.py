@@ -130,3 +130,13 @@ def test_huge_T_stays_symbolic(capsys: pytest.CaptureFixture[str]) -> None:
     assert "H_{999999999998}" in data["product"]["finite_T"]["exact"]
     assert 0.99999999 < data["product"]["finite_T"]["float"] < 1
     assert data["claims"][0]["claim"] == "theorem1_product" and data["claims"][0]["agrees"]
+
+
+def test_monte_carlo_option(capsys: pytest.CaptureFixture[str]) -> None:
+    code, data = _json(capsys, "capability", "--dist", "gaussian:sigma=2", "--d", "3", "--T", "12", "--monte-carlo", "5000")
+    assert code == 0
+    mc = data["monte_carlo"]
+    assert mc["n"] == 5000 and len(mc["positions"]) == 10
+    assert max(mc["max_abs_z_mse"], mc["max_abs_z_ratio"]) <= mc["z_fail"]
+    code, data = _json(capsys, "capability", "--dist", "ones", "--d", "3", "--T", "12", "--monte-carlo", "100")
+    assert code == 3 and data["monte_carlo"] is None
