@@ -63,6 +63,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import itertools
 import shlex
 from collections.abc import Callable
@@ -153,6 +154,7 @@ SATISFYING_FAMILIES: tuple[str, ...] = (
 # --------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=64)
 def rationals(
     min_value: Any = 0, max_value: Any = 1, *, max_denominator: int = 8, exclude_zero: bool = False
 ) -> st.SearchStrategy[sp.Rational]:
@@ -175,6 +177,7 @@ def _positive(min_value: Any, max_value: Any, max_denominator: int = 8) -> st.Se
     return rationals(min_value, max_value, max_denominator=max_denominator)
 
 
+@functools.lru_cache(maxsize=64)
 def dimensions(min_d: int = 1, max_d: int = 4) -> st.SearchStrategy[int]:
     """Token dimensions ``d`` in ``[min_d, max_d]`` (shrinks to ``min_d``)."""
     if not 1 <= min_d <= max_d:
@@ -182,6 +185,7 @@ def dimensions(min_d: int = 1, max_d: int = 4) -> st.SearchStrategy[int]:
     return st.integers(min_d, max_d)
 
 
+@functools.lru_cache(maxsize=64)
 def horizons(min_T: int = 3, max_T: int = 50) -> st.SearchStrategy[int]:
     """Sequence lengths ``T`` in ``[min_T, max_T]`` (shrinks to ``min_T``; ``T >= 3``)."""
     if not 3 <= min_T <= max_T:
@@ -189,6 +193,7 @@ def horizons(min_T: int = 3, max_T: int = 50) -> st.SearchStrategy[int]:
     return st.integers(min_T, max_T)
 
 
+@functools.lru_cache(maxsize=64)
 def seeds() -> st.SearchStrategy[int]:
     """Seeds for :func:`numpy.random.default_rng` (``0 <= seed < 2**32``)."""
     return st.integers(0, 2**32 - 1)
@@ -199,26 +204,31 @@ def seeds() -> st.SearchStrategy[int]:
 # --------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=64)
 def gaussian_laws(min_sigma: Any = "1/4", max_sigma: Any = 2) -> LawStrategy:
     """``N(0, sigma^2 I_d)`` with rational ``sigma``."""
     return _positive(min_sigma, max_sigma).map(Gaussian)
 
 
+@functools.lru_cache(maxsize=64)
 def uniform_laws(min_w: Any = "1/4", max_w: Any = 3) -> LawStrategy:
     """I.i.d. coordinates uniform on ``[-w, w]``."""
     return _positive(min_w, max_w).map(Uniform)
 
 
+@functools.lru_cache(maxsize=64)
 def rademacher_laws(min_s: Any = "1/4", max_s: Any = 2) -> LawStrategy:
     """I.i.d. coordinates ``+-s``."""
     return _positive(min_s, max_s).map(Rademacher)
 
 
+@functools.lru_cache(maxsize=64)
 def laplace_laws(min_scale: Any = "1/4", max_scale: Any = 1) -> LawStrategy:
     """I.i.d. Laplace coordinates (``E x^6 = 720 scale^6``)."""
     return _positive(min_scale, max_scale).map(Laplace)
 
 
+@functools.lru_cache(maxsize=64)
 def student_t_laws(min_nu: Any = "25/4", max_nu: Any = 30) -> LawStrategy:
     """I.i.d. standard Student-t coordinates, ``nu > 6`` rational (finite sixth moment).
 
@@ -230,38 +240,47 @@ def student_t_laws(min_nu: Any = "25/4", max_nu: Any = 30) -> LawStrategy:
     return rationals(min_nu, max_nu, max_denominator=4).map(StudentT)
 
 
+@functools.lru_cache(maxsize=64)
 def bernoulli_gaussian_laws() -> LawStrategy:
     """Each coordinate ``N(0, sigma^2)`` with probability ``p``, else 0."""
     return st.builds(BernoulliGaussian, p=rationals("1/8", 1, exclude_zero=True), sigma=_positive("1/4", 2))
 
 
+@functools.lru_cache(maxsize=64)
 def centred_shifted_gaussian_laws() -> LawStrategy:
     """The ``shifted-gaussian`` family at ``mu = 0`` (its only satisfying member)."""
     return _positive("1/4", 2).map(lambda sigma: ShiftedGaussian(mu=0, sigma=sigma))
 
 
-@st.composite
-def symmetric_discrete_laws(draw: Callable, max_atoms: int = 3, zero_atom: bool = True) -> InitialTokenDistribution:
+@functools.lru_cache(maxsize=64)
+def symmetric_discrete_laws(max_atoms: int = 3, zero_atom: bool = True) -> LawStrategy:
     """I.i.d. coordinates on ``{+-v_1, ..., +-v_k}`` (and possibly 0), ``+v`` and ``-v`` equally likely."""
-    magnitudes = draw(st.lists(_positive("1/4", 3, 4), min_size=1, max_size=max_atoms, unique=True))
-    weights = draw(st.lists(st.integers(1, 5), min_size=len(magnitudes), max_size=len(magnitudes)))
-    zero_weight = draw(st.integers(0, 3)) if zero_atom else 0
-    total = 2 * sum(weights) + zero_weight
-    values, probs = [], []
-    for v, w in zip(magnitudes, weights):
-        values += [v, -v]
-        probs += [sp.Rational(w, total)] * 2
-    if zero_weight:
-        values.append(sp.Integer(0))
-        probs.append(sp.Rational(zero_weight, total))
-    return Discrete(values, probs)
+    pairs = st.lists(
+        st.tuples(_positive("1/4", 3, 4), st.integers(1, 5)), min_size=1, max_size=max_atoms, unique_by=lambda p: p[0]
+    )
+    zero_weights = st.integers(0, 3) if zero_atom else st.just(0)
+
+    def build(pairs_: list[tuple[sp.Rational, int]], zero_weight: int) -> InitialTokenDistribution:
+        total = 2 * sum(w for _, w in pairs_) + zero_weight
+        values, probs = [], []
+        for v, w in pairs_:
+            values += [v, -v]
+            probs += [sp.Rational(w, total)] * 2
+        if zero_weight:
+            values.append(sp.Integer(0))
+            probs.append(sp.Rational(zero_weight, total))
+        return Discrete(values, probs)
+
+    return st.builds(build, pairs, zero_weights)
 
 
+@functools.lru_cache(maxsize=64)
 def sparse_laws(min_c: Any = "1/4", max_c: Any = 2) -> LawStrategy:
     """``x_1 = +-c e_J`` (``J`` uniform, fair sign): ``kappa_3 = 0``."""
     return _positive(min_c, max_c).map(Sparse)
 
 
+@functools.lru_cache(maxsize=64)
 def iid_symmetric_laws(*, heavy_tails: bool = True) -> LawStrategy:
     """Every i.i.d. family with symmetric coordinates (optionally without Student t)."""
     choices = [
@@ -278,14 +297,17 @@ def iid_symmetric_laws(*, heavy_tails: bool = True) -> LawStrategy:
     return st.one_of(choices)
 
 
-@st.composite
-def _mixtures(draw: Callable, components: LawStrategy, max_components: int) -> InitialTokenDistribution:
-    parts = draw(st.lists(components, min_size=2, max_size=max_components))
-    weights = draw(st.lists(st.integers(1, 5), min_size=len(parts), max_size=len(parts)))
-    total = sum(weights)
-    return Mixture(parts, [sp.Rational(w, total) for w in weights])
+def _mixtures(components: LawStrategy, max_components: int) -> LawStrategy:
+    parts = st.lists(st.tuples(components, st.integers(1, 5)), min_size=2, max_size=max_components)
+
+    def build(parts_: list[tuple[InitialTokenDistribution, int]]) -> InitialTokenDistribution:
+        total = sum(w for _, w in parts_)
+        return Mixture([law for law, _ in parts_], [sp.Rational(w, total) for _, w in parts_])
+
+    return st.builds(build, parts)
 
 
+@functools.lru_cache(maxsize=64)
 def mixture_laws(components: LawStrategy | None = None, max_components: int = 3) -> LawStrategy:
     """Mixtures (one component per sample) of laws drawn from ``components``.
 
@@ -308,8 +330,8 @@ def _cyclic_sign_orbit(base: tuple[sp.Rational, ...]) -> list[tuple[sp.Rational,
     return sorted(atoms, key=lambda atom: tuple(float(v) for v in atom))
 
 
-@st.composite
-def cyclic_symmetric_laws(draw: Callable, d: int, max_bases: int = 2) -> InitialTokenDistribution:
+@functools.lru_cache(maxsize=16)
+def cyclic_symmetric_laws(d: int, max_bases: int = 2) -> LawStrategy:
     """Discrete vector laws invariant under coordinate sign flips and cyclic shifts (``d >= 2``).
 
     Atoms: the orbits of 1-2 random base vectors under the ``2^d`` sign flips
@@ -323,16 +345,19 @@ def cyclic_symmetric_laws(draw: Callable, d: int, max_bases: int = 2) -> Initial
     if d < 2:
         raise InvalidInputError(f"d={d!r} must be >= 2 for a cyclically symmetric vector law")
     entry = st.integers(0, 3).map(sp.Integer)
-    vector = st.lists(entry, min_size=d, max_size=d).filter(lambda v: any(v))
-    bases = draw(st.lists(vector, min_size=1, max_size=max_bases, unique_by=tuple))
-    weights = draw(st.lists(st.integers(1, 4), min_size=len(bases), max_size=len(bases)))
-    total = sum(weights)
-    atoms, probs = [], []
-    for base, w in zip(bases, weights):
-        orbit = _cyclic_sign_orbit(tuple(base))
-        atoms += orbit
-        probs += [sp.Rational(w, total * len(orbit))] * len(orbit)
-    return DiscreteVectorLaw(atoms, probs)
+    vector = st.lists(entry, min_size=d, max_size=d).map(tuple).filter(any)
+    bases = st.lists(st.tuples(vector, st.integers(1, 4)), min_size=1, max_size=max_bases, unique_by=lambda b: b[0])
+
+    def build(bases_: list[tuple[tuple[sp.Integer, ...], int]]) -> InitialTokenDistribution:
+        total = sum(w for _, w in bases_)
+        atoms, probs = [], []
+        for base, w in bases_:
+            orbit = _cyclic_sign_orbit(base)
+            atoms += orbit
+            probs += [sp.Rational(w, total * len(orbit))] * len(orbit)
+        return DiscreteVectorLaw(atoms, probs)
+
+    return st.builds(build, bases)
 
 
 def satisfying_laws(d: int | None = None, *, exclude: frozenset[str] | set[str] = frozenset()) -> LawStrategy:
@@ -343,6 +368,11 @@ def satisfying_laws(d: int | None = None, *, exclude: frozenset[str] | set[str] 
     e.g. ``{"student-t"}`` for laws with a scale parameter and finite
     twelfth moments.
     """
+    return _satisfying_laws(d, frozenset(exclude))
+
+
+@functools.lru_cache(maxsize=64)
+def _satisfying_laws(d: int | None, exclude: frozenset[str]) -> LawStrategy:
     unknown = set(exclude) - set(SATISFYING_FAMILIES)
     if unknown:
         raise InvalidInputError(
@@ -361,8 +391,7 @@ def satisfying_laws(d: int | None = None, *, exclude: frozenset[str] | set[str] 
     }
     if "mixture" not in exclude:
         parts = [s for name, s in table.items() if name not in exclude and name != "student-t"]
-        if parts:
-            table["mixture"] = mixture_laws(st.one_of(parts))
+        table["mixture"] = mixture_laws(st.one_of(parts) if parts else None)
     if d is not None and d >= 2 and "cyclic" not in exclude:
         table["cyclic"] = cyclic_symmetric_laws(d)
     chosen = [s for name, s in table.items() if name not in exclude]
@@ -371,6 +400,7 @@ def satisfying_laws(d: int | None = None, *, exclude: frozenset[str] | set[str] 
     return st.one_of(chosen)
 
 
+@functools.lru_cache(maxsize=16)
 def kappa3_zero_laws(d: int | None = None) -> LawStrategy:
     r"""Laws with :math:`\kappa_3 = 0` (then ``a~b~ = kappa_1/kappa_2`` for every ``T``).
 
@@ -388,6 +418,7 @@ def kappa3_zero_laws(d: int | None = None) -> LawStrategy:
 # --------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=64)
 def shifted_laws() -> LawStrategy:
     """``N(mu 1, sigma^2 I)`` with ``mu != 0`` (Assumption 2's mean-zero part fails)."""
     return st.builds(
@@ -395,18 +426,23 @@ def shifted_laws() -> LawStrategy:
     )
 
 
-@st.composite
-def asymmetric_laws(draw: Callable, max_atoms: int = 3) -> InitialTokenDistribution:
+@functools.lru_cache(maxsize=64)
+def asymmetric_laws(max_atoms: int = 3) -> LawStrategy:
     """I.i.d. discrete coordinates with a nonzero mean."""
-    values = draw(st.lists(st.integers(-3, 3), min_size=1, max_size=max_atoms, unique=True).filter(lambda v: any(v)))
-    weights = draw(st.lists(st.integers(1, 5), min_size=len(values), max_size=len(values)))
-    total = sum(weights)
-    probs = [sp.Rational(w, total) for w in weights]
-    if sum(v * p for v, p in zip(values, probs)) == 0:  # nudge to a nonzero mean
-        k = max(range(len(values)), key=lambda i: abs(values[i]))
-        values = list(values)
-        values[k] += 1 if values[k] > 0 else -1
-    return Discrete(values, probs)
+    pairs = st.lists(
+        st.tuples(st.integers(-3, 3), st.integers(1, 5)), min_size=1, max_size=max_atoms, unique_by=lambda p: p[0]
+    ).filter(lambda pairs_: any(v for v, _ in pairs_))
+
+    def build(pairs_: list[tuple[int, int]]) -> InitialTokenDistribution:
+        values = [v for v, _ in pairs_]
+        total = sum(w for _, w in pairs_)
+        probs = [sp.Rational(w, total) for _, w in pairs_]
+        if sum(v * p for v, p in zip(values, probs)) == 0:  # nudge to a nonzero mean
+            k = max(range(len(values)), key=lambda i: abs(values[i]))
+            values[k] += 1 if values[k] > 0 else -1
+        return Discrete(values, probs)
+
+    return st.builds(build, pairs)
 
 
 def ones_laws() -> LawStrategy:
@@ -414,37 +450,36 @@ def ones_laws() -> LawStrategy:
     return st.just(Ones())
 
 
-@st.composite
-def correlated_laws(draw: Callable, d: int) -> InitialTokenDistribution:
+@functools.lru_cache(maxsize=16)
+def correlated_laws(d: int) -> LawStrategy:
     """``x_1 = +-v`` (fair sign) for a random vector ``v`` with ``>= 2`` nonzero entries (``d >= 2``).
 
     Mean zero, but ``E[x_i x_j] = v_i v_j != 0``: correlated coordinates.
     """
     if d < 2:
         raise InvalidInputError(f"d={d!r} must be >= 2 for correlated coordinates")
-    entries = st.lists(st.integers(-2, 2), min_size=d, max_size=d).filter(
-        lambda v: sum(1 for x in v if x) >= 2
-    )
-    v = draw(entries)
-    atoms = [tuple(v), tuple(-x for x in v)]
-    return DiscreteVectorLaw(atoms, [sp.Rational(1, 2)] * 2)
+    vectors = st.lists(st.integers(-2, 2), min_size=d, max_size=d).filter(lambda v: sum(1 for x in v if x) >= 2)
+    return vectors.map(lambda v: DiscreteVectorLaw([tuple(v), tuple(-x for x in v)], [sp.Rational(1, 2)] * 2))
 
 
-@st.composite
-def unequal_coordinate_laws(draw: Callable, d: int) -> InitialTokenDistribution:
+@functools.lru_cache(maxsize=16)
+def unequal_coordinate_laws(d: int) -> LawStrategy:
     """Independent ``+-s_j`` coordinates whose scales ``s_j`` are not all equal (``d >= 2``).
 
     Symmetric and uncorrelated, but ``kappa_1 = E x_j^4`` differs across ``j``.
     """
     if d < 2:
         raise InvalidInputError(f"d={d!r} must be >= 2 for coordinates with different scales")
-    scales = draw(st.lists(st.integers(1, 3), min_size=d, max_size=d).filter(lambda s: len(set(s)) > 1))
-    atoms = [tuple(sign * s for sign, s in zip(signs, scales)) for signs in itertools.product((1, -1), repeat=d)]
-    return DiscreteVectorLaw(atoms, [sp.Rational(1, len(atoms))] * len(atoms))
+
+    def build(scales: list[int]) -> InitialTokenDistribution:
+        atoms = [tuple(sign * s for sign, s in zip(signs, scales)) for signs in itertools.product((1, -1), repeat=d)]
+        return DiscreteVectorLaw(atoms, [sp.Rational(1, len(atoms))] * len(atoms))
+
+    return st.lists(st.integers(1, 3), min_size=d, max_size=d).filter(lambda s: len(set(s)) > 1).map(build)
 
 
-@st.composite
-def mean_zero_discrete_laws(draw: Callable, max_atoms: int = 3, symmetric: bool = False) -> InitialTokenDistribution:
+@functools.lru_cache(maxsize=16)
+def mean_zero_discrete_laws(max_atoms: int = 3, symmetric: bool = False) -> LawStrategy:
     """I.i.d. discrete coordinates centred to mean zero: symmetric or skewed.
 
     Integer atoms with integer weights, shifted by their mean. Every such law
@@ -453,25 +488,26 @@ def mean_zero_discrete_laws(draw: Callable, max_atoms: int = 3, symmetric: bool 
     only symmetric laws (atoms ``+-v``, equal weights).
     """
     if symmetric:
-        return draw(symmetric_discrete_laws(max_atoms=max_atoms))
-    values = draw(st.lists(st.integers(0, 4), min_size=2, max_size=max_atoms, unique=True))
-    weights = draw(st.lists(st.integers(1, 4), min_size=len(values), max_size=len(values)))
-    total = sum(weights)
-    probs = [sp.Rational(w, total) for w in weights]
-    mean = sum(v * p for v, p in zip(values, probs))
-    return Discrete([v - mean for v in values], probs)
+        return symmetric_discrete_laws(max_atoms=max_atoms)
+    pairs = st.lists(st.tuples(st.integers(0, 4), st.integers(1, 4)), min_size=2, max_size=max_atoms, unique_by=lambda p: p[0])
+
+    def build(pairs_: list[tuple[int, int]]) -> InitialTokenDistribution:
+        total = sum(w for _, w in pairs_)
+        probs = [sp.Rational(w, total) for _, w in pairs_]
+        mean = sum(v * p for (v, _), p in zip(pairs_, probs))
+        return Discrete([v - mean for v, _ in pairs_], probs)
+
+    return st.builds(build, pairs)
 
 
-@st.composite
-def skewed_mean_zero_laws(draw: Callable, max_atoms: int = 3) -> InitialTokenDistribution:
+def skewed_mean_zero_laws(max_atoms: int = 3) -> LawStrategy:
     """Mean-zero i.i.d. discrete laws with ``E x^3 != 0`` (finding 1).
 
     They satisfy Assumption 2 as stated, yet for ``d >= 2``
     ``E x_j^3 x_k^3 = (E x^3)^2 != 0`` moves the off-diagonal entries of both red
     blocks away from zero.
     """
-    law = draw(mean_zero_discrete_laws(max_atoms=max_atoms).filter(lambda law: law.coordinate_moment(3) != 0))
-    return law
+    return mean_zero_discrete_laws(max_atoms=max_atoms).filter(lambda law: law.coordinate_moment(3) != 0)
 
 
 # The column-sum example (found with a small linear programme, then made exact):
@@ -508,18 +544,20 @@ def column_sum_law() -> DiscreteVectorLaw:
     return DiscreteVectorLaw(atoms, probs)
 
 
-@st.composite
-def column_sum_laws(draw: Callable) -> InitialTokenDistribution:
+@functools.lru_cache(maxsize=64)
+def column_sum_laws() -> LawStrategy:
     """:func:`column_sum_law` mixed with a random i.i.d. symmetric law (``d = 3``).
 
     Mixing with an exchangeable symmetric law keeps the kappas and row sums
     equal and the column sums unequal.
     """
-    other = draw(iid_symmetric_laws(heavy_tails=False))
-    weight = draw(st.integers(1, 4))
-    if weight == 4:
-        return column_sum_law()
-    return Mixture([column_sum_law(), other], [sp.Rational(weight, 4), sp.Rational(4 - weight, 4)])
+
+    def build(other: InitialTokenDistribution, weight: int) -> InitialTokenDistribution:
+        if weight == 4:
+            return column_sum_law()
+        return Mixture([column_sum_law(), other], [sp.Rational(weight, 4), sp.Rational(4 - weight, 4)])
+
+    return st.builds(build, iid_symmetric_laws(heavy_tails=False), st.integers(1, 4))
 
 
 def violating_laws(d: int | None = None) -> LawStrategy:
@@ -554,22 +592,26 @@ def law_families() -> dict[str, Callable[..., LawStrategy]]:
 # --------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=64)
 def ordinary_initializations(max_abs: Any = 2) -> st.SearchStrategy[tuple[sp.Rational, sp.Rational]]:
     """``(a0, b0)`` with ``a0 != -b0``: the reduced flow reaches ``a~b~`` (THEORY §5)."""
     value = rationals(-max_abs, max_abs, max_denominator=10)
     return st.tuples(value, value).filter(lambda ab: ab[0] + ab[1] != 0)
 
 
+@functools.lru_cache(maxsize=64)
 def degenerate_initializations(max_abs: Any = 2) -> st.SearchStrategy[tuple[sp.Rational, sp.Rational]]:
     """``(a0, -a0)``, including the origin: the flow goes to the saddle at the origin."""
     return rationals(-max_abs, max_abs, max_denominator=10).map(lambda a: (a, -a))
 
 
+@functools.lru_cache(maxsize=64)
 def initializations(max_abs: Any = 2) -> st.SearchStrategy[tuple[sp.Rational, sp.Rational]]:
     """Ordinary and degenerate initializations."""
     return st.one_of(ordinary_initializations(max_abs), degenerate_initializations(max_abs))
 
 
+@functools.lru_cache(maxsize=64)
 def manifold_points(max_abs: Any = 2) -> st.SearchStrategy[tuple[sp.Rational, sp.Rational]]:
     """Any ``(a, b)`` for the Assumption-1 point ``W^{KQ}_{32} = aI``, ``W^{PV}_{12} = bI``."""
     value = rationals(-max_abs, max_abs, max_denominator=10)
@@ -636,9 +678,20 @@ class Case:
         )
 
 
-@st.composite
+_LAW_STRATEGY_CACHE: dict[tuple[Callable[[int], LawStrategy], int], LawStrategy] = {}
+
+
+def _laws_for(laws: Callable[[int], LawStrategy], d: int) -> LawStrategy:
+    """``laws(d)``, built once per ``(laws, d)`` (building a strategy costs far more than drawing from it)."""
+    key = (laws, d)
+    if key not in _LAW_STRATEGY_CACHE:
+        if len(_LAW_STRATEGY_CACHE) > 256:
+            _LAW_STRATEGY_CACHE.clear()
+        _LAW_STRATEGY_CACHE[key] = laws(d)
+    return _LAW_STRATEGY_CACHE[key]
+
+
 def cases(
-    draw: Callable,
     laws: Callable[[int], LawStrategy] = satisfying_laws,
     *,
     min_d: int = 1,
@@ -646,17 +699,29 @@ def cases(
     min_T: int = 3,
     max_T: int = 12,
     inits: st.SearchStrategy[tuple[sp.Rational, sp.Rational]] | None = None,
-) -> Case:
-    """A whole :class:`Case`: ``d`` first, then a law from ``laws(d)``, ``T``, ``(a0, b0)``, a seed."""
-    d = draw(dimensions(min_d, max_d))
-    dist = draw(laws(d))
-    fixed = dist.fixed_dimension
-    if fixed is not None:
-        d = fixed
-    T = draw(horizons(min_T, max_T))
-    a0, b0 = draw(inits if inits is not None else ordinary_initializations())
-    seed = draw(seeds())
-    return Case(dist, d, T, a0, b0, seed)
+) -> st.SearchStrategy[Case]:
+    """A whole :class:`Case`: ``d`` first, then a law from ``laws(d)``, ``T``, ``(a0, b0)``, a seed.
+
+    ``laws`` maps a dimension to a law strategy (e.g. :func:`satisfying_laws`); a
+    law with a fixed dimension (vector laws) overrides the drawn ``d``.
+    """
+    dims = dimensions(min_d, max_d)
+    Ts = horizons(min_T, max_T)
+    starts = inits if inits is not None else ordinary_initializations()
+    seed_values = seeds()
+
+    @st.composite
+    def draw_case(draw: Callable) -> Case:
+        d = draw(dims)
+        dist = draw(_laws_for(laws, d))
+        fixed = dist.fixed_dimension
+        if fixed is not None:
+            d = fixed
+        T = draw(Ts)
+        a0, b0 = draw(starts)
+        return Case(dist, d, T, a0, b0, draw(seed_values))
+
+    return draw_case()
 
 
 # --------------------------------------------------------------------------
