@@ -160,7 +160,7 @@ def test_off_manifold_violations_detects_each_kind() -> None:
     assert off_manifold_violations(grad_P, grad_Q, bound_P, bound_Q) == []
     off = grad_P.copy()
     off[0, 1] = 1e-9
-    assert "off-diagonal" in off_manifold_violations(off, grad_Q, bound_P, bound_Q)[0]
+    assert "W^PV_12 entry (1, 2) (off the manifold)" in off_manifold_violations(off, grad_Q, bound_P, bound_Q)[0]
     uneven = grad_Q.copy()
     uneven[d + 1, 1] = 2.0 + 1e-9
     assert "differ" in off_manifold_violations(grad_P, uneven, bound_P, bound_Q)[0]

@@ -160,23 +160,30 @@ def off_manifold_violations(
     d = grad_P.shape[0]
     mask_P, mask_Q = _red_diagonal_masks(d)
     problems = []
-    for label, grad, bound, mask in (("W^PV", grad_P, bound_P, mask_P), ("W^KQ", grad_Q, bound_Q, mask_Q)):
+    # P = WPV[0:d, d:3d] and Q = WKQ[d:3d, d:3d]: row/column offsets into the full matrices
+    for label, grad, bound, mask, offset in (
+        ("PV", grad_P, bound_P, mask_P, (0, d)),
+        ("KQ", grad_Q, bound_Q, mask_Q, (d, d)),
+    ):
         excess = np.where(~mask, np.abs(grad) - bound, -np.inf)
         if np.max(excess) > 0:
             i, j = np.unravel_index(int(np.argmax(excess)), grad.shape)
+            where = _entry_name(label, i + offset[0], j + offset[1], d)
             problems.append(
-                f"{label}: off-diagonal/off-block gradient entry {grad[i, j]:.3e} at block position ({i}, {j}) "
+                f"gradient {grad[i, j].real:.3e}{grad[i, j].imag:+.1e}i at {where} (off the manifold) "
                 f"exceeds its rounding bound {bound[i, j]:.2e}"
             )
         diagonal, diagonal_bound = grad[mask], bound[mask]
         spread = np.abs(diagonal - diagonal[0]) - (diagonal_bound + diagonal_bound[0])
         if np.max(spread) > 0:
+            block = "W^PV_12" if label == "PV" else "W^KQ_32"
             problems.append(
-                f"{label}: red diagonal entries differ ({diagonal[0]:.6e} vs {diagonal[int(np.argmax(spread))]:.6e}) "
+                f"{block}: diagonal entries differ ({diagonal[0]:.6e} vs {diagonal[int(np.argmax(spread))]:.6e}) "
                 "beyond their rounding bounds"
             )
         if np.max(np.abs(diagonal.imag) - diagonal_bound) > 0:
-            problems.append(f"{label}: red diagonal has an imaginary part {np.max(np.abs(diagonal.imag)):.3e}")
+            block = "W^PV_12" if label == "PV" else "W^KQ_32"
+            problems.append(f"{block}: diagonal has an imaginary part {np.max(np.abs(diagonal.imag)):.3e}")
     return problems
 
 
@@ -371,6 +378,11 @@ def predicted_gradient(dist: InitialTokenDistribution, d: int, T: int) -> dict[t
     }
 
 
+def _entry_name(matrix: str, row: int, col: int, d: int) -> str:
+    """``("PV", 0, 3, 2)`` -> ``W^PV_12 entry (1, 2)``: paper block and 1-based position inside it."""
+    return f"W^{matrix}_{row // d + 1}{col // d + 1} entry ({row % d + 1}, {col % d + 1})"
+
+
 def _is_red_diagonal(matrix: str, row: int, col: int, d: int) -> bool:
     if matrix == "KQ":
         return 2 * d <= row < 3 * d and d <= col < 2 * d and row - 2 * d == col - d
@@ -388,7 +400,7 @@ def predicted_off_manifold(polys: dict[tuple[str, int, int], sp.Expr], d: int) -
             if _is_red_diagonal(matrix, row, col, d):
                 diagonal.append(poly)
             elif poly != 0:
-                found.append(f"W^{matrix}[{row}, {col}]: {poly}")
+                found.append(f"{_entry_name(matrix, row, col, d)}: {poly}")
         if any(sp.expand(p - diagonal[0]) != 0 for p in diagonal):
             found.append(f"W^{matrix} red diagonal not constant: {diagonal}")
     return found
@@ -447,11 +459,14 @@ def check_gradient_violations_where_predicted(
         if excess > 0 and (worst is None or excess > worst[0]):
             worst = (excess, matrix, row, col, got, predicted, tolerance)
         if abs(predicted) > 2 * tolerance and abs(got) <= bound[matrix][row, col]:
-            _fail(f"W^{matrix}[{row}, {col}]: predicted {predicted:.6e} but the numeric gradient is zero within its bound")
+            _fail(
+                f"{_entry_name(matrix, row, col, d)}: predicted {predicted:.6e} but the numeric gradient is zero "
+                "within its bound"
+            )
     if worst is not None:
         _, matrix, row, col, got, predicted, tolerance = worst
         _fail(
-            f"W^{matrix}[{row}, {col}] at (a, b) = ({a}, {b}): numeric gradient {got:.12e} but the symbolic table "
+            f"{_entry_name(matrix, row, col, d)} at (a, b) = ({a}, {b}): numeric gradient {got:.12e} but the symbolic table "
             f"with the law's exact moments gives {predicted:.12e} (tolerance {tolerance:.2e})"
         )
 
