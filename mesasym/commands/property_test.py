@@ -100,9 +100,9 @@ def run(args: argparse.Namespace) -> int:
     if args.skip_slow:
         chosen = [prop for prop in chosen if not prop.slow]
 
-    from mesasym.testing.profiles import PROFILE_ENV_VAR, _resolve
+    from mesasym.testing.profiles import PROFILE_ENV_VAR, resolve_profile
 
-    profile = _resolve(args.profile)
+    profile = resolve_profile(args.profile)
     if not args.json:
         header = f"mesasym property-test: profile {profile}"
         if args.profile is None:

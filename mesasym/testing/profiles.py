@@ -28,7 +28,15 @@ from hypothesis import HealthCheck, settings
 
 from mesasym.errors import InvalidInputError
 
-__all__ = ["PROFILE_ENV_VAR", "PROFILES", "DEFAULT_PROFILE", "register_profiles", "load_profile", "profile_settings"]
+__all__ = [
+    "PROFILE_ENV_VAR",
+    "PROFILES",
+    "DEFAULT_PROFILE",
+    "register_profiles",
+    "resolve_profile",
+    "load_profile",
+    "profile_settings",
+]
 
 #: Environment variable naming the profile (CI sets ``ci``).
 PROFILE_ENV_VAR = "MESASYM_HYPOTHESIS_PROFILE"
@@ -59,7 +67,8 @@ def register_profiles() -> None:
     _registered = True
 
 
-def _resolve(name: str | None) -> str:
+def resolve_profile(name: str | None = None) -> str:
+    """``name``, or the profile named by :data:`PROFILE_ENV_VAR` (default ``dev``); checked."""
     chosen = name if name is not None else os.environ.get(PROFILE_ENV_VAR, DEFAULT_PROFILE)
     if chosen not in PROFILES:
         source = "profile" if name is not None else f"{PROFILE_ENV_VAR}"
@@ -70,7 +79,7 @@ def _resolve(name: str | None) -> str:
 def profile_settings(name: str | None = None) -> settings:
     """The :class:`hypothesis.settings` of profile ``name`` (default: from the environment)."""
     register_profiles()
-    return settings.get_profile(_resolve(name))
+    return settings.get_profile(resolve_profile(name))
 
 
 def load_profile(name: str | None = None) -> str:
@@ -79,6 +88,6 @@ def load_profile(name: str | None = None) -> str:
     Returns the name loaded; an unknown name raises :class:`~mesasym.errors.InvalidInputError`.
     """
     register_profiles()
-    chosen = _resolve(name)
+    chosen = resolve_profile(name)
     settings.load_profile(chosen)
     return chosen
