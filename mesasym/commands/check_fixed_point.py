@@ -116,7 +116,7 @@ def render(report, plot_path: Path | None = None) -> str:
     else:
         how = (
             f"Monte Carlo GD ({numeric['samples']} sequences, {numeric['steps']} steps of lr = {numeric['lr']:.3g}; "
-            f"sample estimate {numeric['sample_estimate']:.6g} +- {numeric['standard_error']:.2g})"
+            f"standard error {numeric['standard_error']:.2g} from {len(numeric['replicate_ab'])} disjoint parts)"
         )
     lines.append(f"  full model: {how}")
     lines.append(f"              ab = {numeric['ab']:.15g}, a = {numeric['a']:.15g}, b = {numeric['b']:.15g}")
