@@ -65,7 +65,7 @@ def _missing_hypothesis() -> str | None:
     except ImportError:
         return (
             "mesasym property-test: error: the property suite needs hypothesis, which is not installed "
-            "(pip install 'mesasym[test]')"
+            "(pip install hypothesis)"
         )
     return None
 

@@ -1,7 +1,6 @@
 """Property-based verification of Theorem 1 with Hypothesis, shipped for users.
 
-Needs the optional ``test`` extra (``pip install 'mesasym[test]'``: hypothesis
-and pytest).
+Hypothesis is a dependency of mesasym, so this works from any installation.
 
 * :mod:`mesasym.testing.strategies` -- public Hypothesis strategies: laws of
   ``x_1`` that satisfy or violate the hypotheses, initializations, ``T`` and
