@@ -22,6 +22,7 @@ import argparse
 import time
 
 import numpy as np
+from _timing import best_of
 
 from mesasym.ar_process import sample_sequences
 from mesasym.beyond_assumption import explore
@@ -31,15 +32,6 @@ from mesasym.figures import FIGURE1_SETTINGS, INITS, LastPositionTest
 from mesasym.population import PopulationObjective
 from mesasym.training import SampleObjective
 from mesasym.transformer import Parameters
-
-
-def _best_of(repeats: int, function) -> float:
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def main() -> None:
@@ -53,7 +45,7 @@ def main() -> None:
     start = time.perf_counter()
     decide_recovery(parse_distribution("gaussian:sigma=1"), d, T)
     first = time.perf_counter() - start
-    second = _best_of(1, lambda: decide_recovery(parse_distribution("rademacher"), d, T))
+    second = best_of(1, lambda: decide_recovery(parse_distribution("rademacher"), d, T))
     print(f"decide_recovery (d=5, T=100): first call {first:.2f} s (derivation), another law {second:.2f} s")
 
     start = time.perf_counter()
@@ -68,12 +60,12 @@ def main() -> None:
     test = LastPositionTest(sample_sequences(gaussian, 10_000, T, d, rng, np.complex64).X)
     population = PopulationObjective(gaussian, d, T)
     params = Parameters.assumption1(d, 0.1, 0.1, dtype=np.complex64)
-    metrics = _best_of(repeats, lambda: (test.metrics(params), population.loss(params)))
+    metrics = best_of(repeats, lambda: (test.metrics(params), population.loss(params)))
     total_steps = sum((s.steps + 1) * len(INITS) for s in FIGURE1_SETTINGS)
     baseline = None
     for n in sizes:
         objective = SampleObjective(sample_sequences(gaussian, n, T, d, rng, np.complex64).X)
-        step = _best_of(repeats, lambda: objective.loss_and_gradient(params))
+        step = best_of(repeats, lambda: objective.loss_and_gradient(params))
         baseline = baseline or step
         print(
             f"Figure 1 step, n = {n:>6}: loss + gradient {step:.3f} s ({step / baseline:.2f} x n = {sizes[0]}); "

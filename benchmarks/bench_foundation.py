@@ -24,6 +24,7 @@ import argparse
 import time
 
 import numpy as np
+from _timing import best_of
 
 from mesasym.ar_process import sample_sequences
 from mesasym.claims import theorem1_product
@@ -36,15 +37,6 @@ from mesasym.transformer import (
     prefix_grams,
     single_threaded_blas,
 )
-
-
-def _best_of(repeats: int, function) -> float:
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def main() -> None:
@@ -63,12 +55,12 @@ def main() -> None:
     params = Parameters.random(d, np.random.default_rng(1), scale=0.1)
 
     print(f"== loss + gradient, d={d}, T={T}, n={n:,} (complex128), best of 3 ==")
-    vectorized = _best_of(3, lambda: loss_and_gradient(params, X))
+    vectorized = best_of(3, lambda: loss_and_gradient(params, X))
     grams = prefix_grams(X)
-    cached = _best_of(3, lambda: loss_and_gradient(params, X, grams))
+    cached = best_of(3, lambda: loss_and_gradient(params, X, grams))
     del grams
     with single_threaded_blas():  # the same BLAS setting as the vectorized code
-        reference = _best_of(1, lambda: loss_and_gradient_reference(params, X))
+        reference = best_of(1, lambda: loss_and_gradient_reference(params, X))
     print(f"per-t loop (definition, baseline): {reference:8.3f} s")
     print(f"vectorized prefix sums          : {vectorized:8.3f} s   ({reference / vectorized:5.1f}x faster)")
     print(f"prefix sums cached (fixed data) : {cached:8.3f} s   ({reference / cached:5.1f}x faster)")

@@ -28,6 +28,7 @@ import argparse
 import time
 
 import numpy as np
+from _timing import best_of
 
 from mesasym.ar_process import sample_sequences
 from mesasym.claims import theorem1_product
@@ -35,15 +36,6 @@ from mesasym.distributions import parse_distribution
 from mesasym.population import PopulationObjective, count_tables
 from mesasym.population_flow import population_flow
 from mesasym.transformer import Parameters, loss_and_gradient, single_threaded_blas
-
-
-def _best_of(repeats: int, function) -> float:
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def _engine(d: int, T: int) -> tuple[PopulationObjective, float]:
@@ -55,9 +47,9 @@ def _engine(d: int, T: int) -> tuple[PopulationObjective, float]:
     obj = PopulationObjective(gaussian, d, T)
     assembly = time.perf_counter() - start
     params = Parameters.random(d, np.random.default_rng(1), scale=0.1)
-    multi = _best_of(20, lambda: obj.loss_and_gradient(params))
+    multi = best_of(20, lambda: obj.loss_and_gradient(params))
     with single_threaded_blas():
-        single = _best_of(20, lambda: obj.loss_and_gradient(params))
+        single = best_of(20, lambda: obj.loss_and_gradient(params))
     print(
         f"d={d} T={T}: phase-count tables {tables:.2f} s (cold), G/h assembly {assembly:.3f} s, "
         f"precomputation {tables + assembly:.2f} s; G is {obj.G.shape[0]} x {obj.G.shape[1]}"
@@ -76,7 +68,7 @@ def main() -> None:
     gaussian = parse_distribution("gaussian:sigma=1")
     X = sample_sequences(gaussian, n, 100, 5, np.random.default_rng(0)).X
     params = Parameters.random(5, np.random.default_rng(1), scale=0.1)
-    monte_carlo = _best_of(2, lambda: loss_and_gradient(params, X))
+    monte_carlo = best_of(2, lambda: loss_and_gradient(params, X))
     print(
         f"  Monte Carlo loss+gradient on {n:,} sequences: {monte_carlo:.3f} s "
         f"-> the exact engine is {monte_carlo / exact:,.0f} times faster"

@@ -60,7 +60,7 @@ CASES = {
         "from mesasym.high_precision import fixed_point_exact; fixed_point_exact(5, 3, 15, 12)",
         "fixed_point_exact(10**5, 3, 15, 12)",
     ),
-    "LaTeX: all three documents": (
+    "LaTeX: all documents in derivations/": (
         "from mesasym.latex_output import write_derivations; import tempfile",
         "write_derivations(tempfile.mkdtemp())",
     ),
