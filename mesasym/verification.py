@@ -35,6 +35,7 @@ from mesasym.ar_process import sample_sequences
 from mesasym.distributions import InitialTokenDistribution, Kappas, parse_distribution
 from mesasym.errors import DivergenceError, InvalidInputError, require
 from mesasym.high_precision import (
+    EXACT_T_MAX,
     ReducedTrajectory,
     fixed_point_exact,
     fixed_point_mp,
@@ -49,6 +50,7 @@ __all__ = [
     "ENGINES",
     "VERDICTS",
     "POPULATION_MAX_D",
+    "POPULATION_MAX_T",
     "Check",
     "FixedPointSettings",
     "NumericResult",
@@ -60,6 +62,8 @@ ENGINES = ("population", "monte-carlo")
 VERDICTS = ("verified", "failed", "hypotheses-violated")
 #: Largest ``d`` for the population engine (its moment-count tensors grow like ``(2d)^6``).
 POPULATION_MAX_D = 8
+#: Largest ``T`` for the population engine (its phase-count tables cost ~T^2: 8 s at T = 400).
+POPULATION_MAX_T = 1000
 
 #: Relative tolerance of the population engine's limit ``ab`` (and of Corollary 1 with it).
 #: The flow stops when ``||grad L|| / ||grad D|| <= 1e-13``, which on the manifold is
@@ -137,6 +141,7 @@ class FixedPointSettings:
                 f"{name}={value!r} must be an integer >= {low}",
             )
         require(self.dps <= 1000, f"dps={self.dps!r} must be at most 1000")
+        require(self.T <= EXACT_T_MAX, f"T={self.T} must be at most {EXACT_T_MAX} (use `mesasym derive` beyond)")
         _exact(self.a0, "a0")
         _exact(self.b0, "b0")
         require(
@@ -148,6 +153,17 @@ class FixedPointSettings:
                 self.d <= POPULATION_MAX_D,
                 f"d={self.d} is too large for the population engine (d <= {POPULATION_MAX_D}; "
                 "its memory grows like (2d)^6): use engine monte-carlo",
+            )
+            require(
+                self.T <= POPULATION_MAX_T,
+                f"T={self.T} is too large for the population engine (T <= {POPULATION_MAX_T}; "
+                "its tables cost ~T^2): use engine monte-carlo",
+            )
+        if self.resolved_engine == "monte-carlo" and (self.lr is None or self.steps is None):
+            require(
+                self.d <= POPULATION_MAX_D and self.T <= POPULATION_MAX_T,
+                f"d={self.d}, T={self.T}: the automatic Monte Carlo schedule needs the population Hessian "
+                f"(d <= {POPULATION_MAX_D}, T <= {POPULATION_MAX_T}); give --lr and --steps",
             )
         if self.steps is not None:
             require(
@@ -165,7 +181,8 @@ class FixedPointSettings:
     def resolved_engine(self) -> str:
         if self.engine is not None:
             return self.engine
-        return "population" if self.d <= POPULATION_MAX_D else "monte-carlo"
+        fits = self.d <= POPULATION_MAX_D and self.T <= POPULATION_MAX_T
+        return "population" if fits else "monte-carlo"
 
 
 @dataclass(frozen=True)
@@ -444,8 +461,6 @@ def _mc_schedule(
     """
     from mesasym.population import PopulationObjective
 
-    if s.d > POPULATION_MAX_D:
-        raise InvalidInputError(f"d={s.d}: give --lr and --steps for the Monte Carlo engine")
     objective = PopulationObjective(dist, s.d, s.T)
     curvature = 0.0
     for a, b in ((a0, b0), (float(reduced.a[-1]), float(reduced.b[-1]))):
@@ -489,7 +504,7 @@ def verify_fixed_point(
     if flow is not None:
         k = (kappas.kappa1, kappas.kappa2, kappas.kappa3)
         rational = all(sp.sympify(x).is_Rational for x in k)
-        c_exact = fixed_point_exact(s.T, *k) if rational else sp.nsimplify(flow.fixed_product)
+        c_exact = fixed_point_exact(s.T, *k) if rational else flow.fixed_product
         c_mp = fixed_point_mp(s.T, *k, dps=s.dps)
         claimed = claims.theorem1_product(s.T, *k)
         difference = sp.simplify(sp.sympify(flow.fixed_product) - claimed)
