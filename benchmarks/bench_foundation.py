@@ -58,7 +58,6 @@ def main() -> None:
     vectorized = best_of(3, lambda: loss_and_gradient(params, X))
     grams = prefix_grams(X)
     cached = best_of(3, lambda: loss_and_gradient(params, X, grams))
-    del grams
     with single_threaded_blas():  # the same BLAS setting as the vectorized code
         reference = best_of(1, lambda: loss_and_gradient_reference(params, X))
     print(f"per-t loop (definition, baseline): {reference:8.3f} s")

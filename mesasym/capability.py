@@ -694,7 +694,7 @@ def decide_recovery(law: Any, d: int = DEFAULT_D, T: int = DEFAULT_T) -> Recover
     kap = law.kappas(d)
     kappas = (kap.kappa1, kap.kappa2, kap.kappa3)
     m2 = kap.second_moment
-    cond = derive_recovery_condition()
+    derive_recovery_condition()  # derives (and checks) the condition the verdicts below rest on
     c_T_symbolic = product_at(kappas)
     c_T = product_at(kappas, T)
     c_inf = long_context_product(kappas)

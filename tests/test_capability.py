@@ -34,7 +34,7 @@ from mesasym.capability import (
 from mesasym.distributions import parse_distribution
 from mesasym.errors import InvalidInputError
 from mesasym.symbolic import symbols as S
-from mesasym.symbolic.reduced_flow import derive_reduced_flow, fixed_point_product
+from mesasym.symbolic.reduced_flow import derive_reduced_flow
 
 
 def _c_symbol(expr: sp.Expr) -> sp.Symbol:

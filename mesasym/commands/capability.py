@@ -19,6 +19,7 @@ from typing import Any
 
 import sympy as sp
 
+from mesasym.commands import integer_option
 from mesasym.errors import InvalidInputError
 
 NAME = "capability"
@@ -48,18 +49,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 #: |z| above which the Monte Carlo comparison fails (about 2T comparisons; 5 sigma keeps false alarms rare).
 Z_FAIL = 5.0
-
-
-def integer_option(text: Any, option: str, minimum: int, maximum: int | None = None) -> int:
-    """Parse an integer command-line option or raise :class:`InvalidInputError` naming it."""
-    valid = f"an integer >= {minimum}" + (f" and <= {maximum}" if maximum is not None else "")
-    try:
-        value = int(str(text).strip())
-    except ValueError:
-        raise InvalidInputError(f"{option}={text!r} must be {valid}") from None
-    if value < minimum or (maximum is not None and value > maximum):
-        raise InvalidInputError(f"{option}={text!r} must be {valid}")
-    return value
 
 
 def law_and_dimension(spec: str, d_text: Any, default_d: int) -> tuple[Any, int]:

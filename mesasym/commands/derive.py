@@ -18,6 +18,7 @@ from typing import Any
 
 import sympy as sp
 
+from mesasym.commands import integer_option
 from mesasym.errors import InvalidInputError
 
 NAME = "derive"
@@ -38,17 +39,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dps", metavar="N", default="50", help="significant digits of the decimal value (default 50)")
     parser.add_argument("--latex", metavar="DIR", help="write the LaTeX documents into DIR")
     parser.add_argument("--json", action="store_true", help="print only JSON")
-
-
-def _integer(text: Any, option: str, minimum: int, maximum: int | None = None) -> int:
-    valid = f"an integer >= {minimum}" + (f" and <= {maximum}" if maximum is not None else "")
-    try:
-        value = int(str(text).strip())
-    except ValueError:
-        raise InvalidInputError(f"{option}={text!r} must be {valid}") from None
-    if value < minimum or (maximum is not None and value > maximum):
-        raise InvalidInputError(f"{option}={text!r} must be {valid}")
-    return value
 
 
 def _law(spec: str | None, d: int | None) -> tuple[Any, int | None, tuple | None, Any, list[str]]:
@@ -82,9 +72,9 @@ def run(args: argparse.Namespace) -> int:
     from mesasym.symbolic import symbols as S
     from mesasym.symbolic.reduced_flow import derive_reduced_flow
 
-    T = None if args.T is None else _integer(args.T, "--T", 3)
-    d = None if args.d is None else _integer(args.d, "--d", 1)
-    dps = _integer(args.dps, "--dps", 1, 100_000)
+    T = None if args.T is None else integer_option(args.T, "--T", 3)
+    d = None if args.d is None else integer_option(args.d, "--d", 1)
+    dps = integer_option(args.dps, "--dps", 1, 100_000)
     law, d, kappas, second_moment, reasons = _law(args.dist, d)
     if kappas is not None and not (sp.sympify(kappas[0]).is_positive and sp.sympify(kappas[1]).is_positive):
         raise InvalidInputError(f"--dist={args.dist!r} gives kappa1={kappas[0]}, kappa2={kappas[1]}; both must be > 0")
@@ -134,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
         + (f", law = {law.spec()}" if law is not None else ""),
         f"  kappa1 = {kappa_text['kappa1']}, kappa2 = {kappa_text['kappa2']}, kappa3 = {kappa_text['kappa3']}",
         f"  L_t(a, b)       = {sp.sstr(sp.factor_terms(flow.loss_t))}",
-        f"  da/dtau         = -b g(ab),   db/dtau = -a g(ab)",
+        "  da/dtau         = -b g(ab),   db/dtau = -a g(ab)",
         f"  g(c)            = {sp.sstr(sp.collect(flow.g, S.c))}",
         f"  conserved       : {flow.conserved}   (d/dtau = {flow.conserved_rate})",
         f"  d(ab)/dtau      = {sp.sstr(flow.c_rate)}",

@@ -18,7 +18,8 @@ import json
 
 import numpy as np
 
-from mesasym.commands.capability import integer_option, law_and_dimension
+from mesasym.commands import integer_option
+from mesasym.commands.capability import law_and_dimension
 from mesasym.errors import InvalidInputError
 
 NAME = "explore"

@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from mesasym.commands.capability import integer_option
+from mesasym.commands import integer_option
 
 NAME = "reproduce"
 HELP = "Reproduce a figure of the paper (figure1: ab dynamics, ratio and MSE panels) with the authors' settings."
