@@ -305,6 +305,20 @@ class ReducedTrajectory:
     converged: bool
     dps: int
 
+    def limit_error(self, a_tilde: mpmath.mpf, b_tilde: mpmath.mpf) -> tuple[mpmath.mpf, mpmath.mpf]:
+        """``(error, tolerance)`` of the end point against the closed forms ``a~, b~``.
+
+        ``error`` is the larger relative error of ``a`` and ``b``. With ``a^2 - b^2``
+        conserved, ``|a - a~| <= |ab - c*| / (|a| + |a~|)``, so for the stopping
+        distance ``eps`` the bound is ``2 eps max(|b~/a~|, |a~/b~|)``, plus
+        ``10^-(dps-5)`` for the integration error.
+        """
+        with mpmath.mp.workdps(self.dps + _GUARD_DIGITS):
+            ratio = max(abs(b_tilde / a_tilde), abs(a_tilde / b_tilde))
+            tolerance = 2 * self.distance * ratio + mpmath.mpf(10) ** (-(self.dps - 5))
+            error = max(abs(self.a[-1] - a_tilde) / abs(a_tilde), abs(self.b[-1] - b_tilde) / abs(b_tilde))
+        return error, tolerance
+
 
 def integrate_reduced_flow(
     rhs_a: sp.Expr,

@@ -552,15 +552,8 @@ def verify_fixed_point(
 def _reduced_checks(reduced: ReducedTrajectory, a_tilde: mpmath.mpf, b_tilde: mpmath.mpf, dps: int) -> list[Check]:
     with mpmath.mp.workdps(dps):
         eps = reduced.distance
-        a_end, b_end = reduced.a[-1], reduced.b[-1]
-        # With a^2 - b^2 conserved and c = ab: |a^2 - a~^2| <= |c - c*|, so
-        # |a - a~| <= eps c* / (a + a~) ~ eps |b~| / 2; symmetric for b. Factor 2 for safety,
-        # plus the integration error 10^(-dps+5).
         floor = mpmath.mpf(10) ** (-dps + 5)
-        # relative: |a - a~| / |a~| <= 2 eps |b~/a~|, |b - b~| / |b~| <= 2 eps |a~/b~|
-        ratio = max(abs(b_tilde / a_tilde), abs(a_tilde / b_tilde))
-        tolerance = 2 * eps * ratio + floor
-        error = max(abs(a_end - a_tilde) / abs(a_tilde), abs(b_end - b_tilde) / abs(b_tilde))
+        error, tolerance = reduced.limit_error(a_tilde, b_tilde)
         invariant = abs(reduced.a[0] ** 2 - reduced.b[0] ** 2)
         drift_tol = floor * max(mpmath.mpf(1), invariant, a_tilde**2 + b_tilde**2)
         return [

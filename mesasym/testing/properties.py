@@ -264,10 +264,7 @@ def check_reduced_flow_converges(case: ms.Case, subject: Subject = DEFAULT_SUBJE
                 f"the reduced flow from (a0, b0) = ({a0}, {b0}) did not reach a~b~ = {ode.c_star}: "
                 f"|ab - c*|/c* = {mpmath.nstr(trajectory.distance, 3)} at tau = {mpmath.nstr(trajectory.tau[-1], 4)}"
             )
-        eps = trajectory.distance
-        ratio = max(abs(b_tilde / a_tilde), abs(a_tilde / b_tilde))
-        tolerance = 2 * eps * ratio + floor
-        error = max(abs(trajectory.a[-1] - a_tilde) / abs(a_tilde), abs(trajectory.b[-1] - b_tilde) / abs(b_tilde))
+        error, tolerance = trajectory.limit_error(a_tilde, b_tilde)
         if error > tolerance:
             _fail(
                 f"the reduced flow ends at (a, b) = ({mpmath.nstr(trajectory.a[-1], 12)}, {mpmath.nstr(trajectory.b[-1], 12)}) "
