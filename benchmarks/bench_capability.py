@@ -24,14 +24,14 @@ import time
 import numpy as np
 from _timing import best_of
 
-from mesasym.ar_process import sample_sequences
-from mesasym.beyond_assumption import explore
-from mesasym.capability import decide_recovery
-from mesasym.distributions import parse_distribution
-from mesasym.figures import FIGURE1_SETTINGS, INITS, LastPositionTest
-from mesasym.population import PopulationObjective
-from mesasym.training import SampleObjective
-from mesasym.transformer import Parameters
+from mesasym.numeric.sequences import sample_sequences
+from mesasym.compare.beyond_assumption import explore
+from mesasym.compare.capability import decide_recovery
+from mesasym.laws import parse_distribution
+from mesasym.compare.figure1 import FIGURE1_SETTINGS, INITS, LastPositionTest
+from mesasym.numeric.population.objective import PopulationObjective
+from mesasym.numeric.training import SampleObjective
+from mesasym.numeric.model import Parameters
 
 
 def main() -> None:

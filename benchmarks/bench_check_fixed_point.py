@@ -4,7 +4,7 @@ Run ``python benchmarks/bench_check_fixed_point.py [--repeat N]``. Prints
 
 * the wall time of the default command in a fresh process, start-up included
   (the budget is 10 s on a 2-core machine), best of ``--repeat``;
-* the baseline measured in the same run: a fresh ``python -c "import mesasym.verification"``
+* the baseline measured in the same run: a fresh ``python -c "import mesasym.compare.fixed_point"``
   (interpreter start-up plus imports of NumPy, SciPy, SymPy, mpmath), and the ratio;
 * the in-process time of each stage: symbolic derivation, the derived reduced
   ODE at 50 digits, the full model's population flow, Corollary 1, and the
@@ -34,12 +34,12 @@ def main() -> None:
     args = parser.parse_args()
     command = [sys.executable, "-m", "mesasym", "check-fixed-point", "--T", "50"]
     total = _wall(command, args.repeat)
-    baseline = _wall([sys.executable, "-c", "import mesasym.verification"], args.repeat)
+    baseline = _wall([sys.executable, "-c", "import mesasym.compare.fixed_point"], args.repeat)
     print("== mesasym check-fixed-point --T 50 (defaults: d=5, gaussian:sigma=1, a0=b0=0.1, population) ==")
     print(f"baseline: fresh interpreter + imports : {baseline:7.2f} s")
     print(f"default command, wall, best of {args.repeat}     : {total:7.2f} s   ({total / baseline:.1f}x the baseline; budget 10 s)")
 
-    from mesasym.verification import FixedPointSettings, verify_fixed_point
+    from mesasym.compare.fixed_point import FixedPointSettings, verify_fixed_point
 
     stamps: list[tuple[str, float]] = []
     start = time.perf_counter()

@@ -26,11 +26,11 @@ import time
 import numpy as np
 from _timing import best_of
 
-from mesasym.ar_process import sample_sequences
+from mesasym.numeric.sequences import sample_sequences
 from mesasym.claims import theorem1_product
-from mesasym.distributions import parse_distribution
-from mesasym.training import SampleObjective, train
-from mesasym.transformer import (
+from mesasym.laws import parse_distribution
+from mesasym.numeric.training import SampleObjective, train
+from mesasym.numeric.model import (
     Parameters,
     loss_and_gradient,
     loss_and_gradient_reference,

@@ -30,12 +30,12 @@ import time
 import numpy as np
 from _timing import best_of
 
-from mesasym.ar_process import sample_sequences
+from mesasym.numeric.sequences import sample_sequences
 from mesasym.claims import theorem1_product
-from mesasym.distributions import parse_distribution
-from mesasym.population import PopulationObjective, count_tables
-from mesasym.population_flow import population_flow
-from mesasym.transformer import Parameters, loss_and_gradient, single_threaded_blas
+from mesasym.laws import parse_distribution
+from mesasym.numeric.population.objective import PopulationObjective, count_tables
+from mesasym.numeric.population.flow import population_flow
+from mesasym.numeric.model import Parameters, loss_and_gradient, single_threaded_blas
 
 
 def _engine(d: int, T: int) -> tuple[PopulationObjective, float]:

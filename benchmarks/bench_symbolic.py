@@ -49,19 +49,19 @@ CASES = {
         "corollary1_identity(3, 6)",
     ),
     "fixed_point_mp T=10^6, 50 digits (after derivation)": (
-        "from mesasym.high_precision import fixed_point_mp; fixed_point_mp(5, 3, 15, 12)",
+        "from mesasym.precise import fixed_point_mp; fixed_point_mp(5, 3, 15, 12)",
         "fixed_point_mp(10**6, 3, 15, 12, dps=50)",
     ),
     "fixed_point_mp T=10^30, 1000 digits": (
-        "from mesasym.high_precision import fixed_point_mp; fixed_point_mp(5, 3, 15, 12)",
+        "from mesasym.precise import fixed_point_mp; fixed_point_mp(5, 3, 15, 12)",
         "fixed_point_mp(10**30, 3, 15, 12, dps=1000)",
     ),
     "fixed_point_exact T=10^5": (
-        "from mesasym.high_precision import fixed_point_exact; fixed_point_exact(5, 3, 15, 12)",
+        "from mesasym.precise import fixed_point_exact; fixed_point_exact(5, 3, 15, 12)",
         "fixed_point_exact(10**5, 3, 15, 12)",
     ),
     "LaTeX: all documents in derivations/": (
-        "from mesasym.latex_output import write_derivations; import tempfile",
+        "from mesasym.report.latex import write_derivations; import tempfile",
         "write_derivations(tempfile.mkdtemp())",
     ),
 }

@@ -4,7 +4,7 @@ mesasym uses ``grad = dL/dRe + i dL/dIm`` for complex parameters (THEORY §3).
 This script builds the authors' model literally in PyTorch (their
 ``AutoregressiveLSA``: ``W^{PV} E_t E_t^H W^{KQ} e_t / (t-1)`` on the 2d-dimensional
 embedding, loss ``0.5 * sum |out - label|^2 / m``), lets autograd compute
-``.grad``, and compares it with :func:`mesasym.transformer.loss_and_gradient`
+``.grad``, and compares it with :func:`mesasym.numeric.model.loss_and_gradient`
 at random complex parameters. PyTorch is not a dependency of mesasym; run it
 where torch is installed::
 
@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mesasym.ar_process import sample_phases, sequences_from
-from mesasym.transformer import Parameters, loss_and_gradient
+from mesasym.numeric.sequences import sample_phases, sequences_from
+from mesasym.numeric.model import Parameters, loss_and_gradient
 
 
 def main() -> None:

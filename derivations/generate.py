@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from mesasym.latex_output import main
+from mesasym.report.latex import main
 
 if __name__ == "__main__":
     sys.exit(main([str(Path(__file__).resolve().parent)]))

@@ -5,21 +5,21 @@ Emergence and Capability", NeurIPS 2024 (arXiv 2405.16845).
 
 The independent sources of truth are separate modules:
 
-* :mod:`mesasym.distributions` -- laws of the first token ``x_1`` with exact moments;
-* :mod:`mesasym.ar_process` -- the sequences ``x_{t+1} = W x_t``;
+* :mod:`mesasym.laws` -- laws of the first token ``x_1`` with exact moments;
+* :mod:`mesasym.numeric.sequences` -- the sequences ``x_{t+1} = W x_t``;
 * :mod:`mesasym.symbolic` -- the SymPy derivation from the model definition;
-* :mod:`mesasym.high_precision` -- exact rationals and mpmath evaluation;
-* :mod:`mesasym.transformer`, :mod:`mesasym.training` -- the full model in NumPy
+* :mod:`mesasym.precise` -- exact rationals and mpmath evaluation;
+* :mod:`mesasym.numeric.model`, :mod:`mesasym.numeric.training` -- the full model in NumPy
   and its Monte Carlo gradient descent;
-* :mod:`mesasym.population`, :mod:`mesasym.population_flow` -- the full model's
+* :mod:`mesasym.numeric.population.objective`, :mod:`mesasym.numeric.population.flow` -- the full model's
   exact population loss, gradient and gradient flow;
 * :mod:`mesasym.claims` -- the paper's statements, only ever compared against;
-* :mod:`mesasym.verification` -- the one module that compares them
+* :mod:`mesasym.compare.fixed_point` -- the one module that compares them
   (``mesasym check-fixed-point``).
 
-Further: :mod:`mesasym.capability` and :mod:`mesasym.beyond_assumption`
-(Theorem 2, recovery, training without Assumption 2), :mod:`mesasym.figures`
-and :mod:`mesasym.plotting`, :mod:`mesasym.latex_output` (LaTeX documents),
+Further: :mod:`mesasym.symbolic.capability` and :mod:`mesasym.compare.beyond_assumption`
+(Theorem 2, recovery, training without Assumption 2), :mod:`mesasym.compare.figure1`
+and :mod:`mesasym.report.plots`, :mod:`mesasym.report.latex` (LaTeX documents),
 :mod:`mesasym.testing` (Hypothesis strategies and the shipped property suite).
 """
 

@@ -27,3 +27,7 @@ def require(condition: bool, message: str) -> None:
     """Raise :class:`InvalidInputError` with ``message`` unless ``condition``."""
     if not condition:
         raise InvalidInputError(message)
+
+
+class MissingDependencyError(MesasymError):
+    """An optional dependency needed for this output (e.g. matplotlib for plots) is not installed."""

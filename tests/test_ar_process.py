@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mesasym.ar_process import sample_phases, sequences_from
+from mesasym.numeric.sequences import sample_phases, sequences_from
 from mesasym.errors import InvalidInputError
 
 

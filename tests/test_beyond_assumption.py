@@ -2,7 +2,7 @@
 
 Tolerances. Both flows stop when the stationarity ratio ``||grad L|| / ||grad D||``
 is ``<= 1e-10`` (relative accuracy of the limit, see
-:func:`mesasym.population_flow.population_flow`), so limits are compared at
+:func:`mesasym.numeric.population.flow.population_flow`), so limits are compared at
 ``1e-8`` relative. Entries that the dynamics keep exactly at zero (frozen or
 symmetric) are compared at ``1e-12`` absolute (rounding in the solver's linear
 algebra). Structure residuals of exchangeable laws: ``1e-12``.
@@ -13,12 +13,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mesasym.ar_process import sample_sequences
-from mesasym.beyond_assumption import ClipObjective, block_structure, explore, gd_distance
-from mesasym.distributions import parse_distribution
+from mesasym.numeric.sequences import sample_sequences
+from mesasym.compare.beyond_assumption import ClipObjective, block_structure, explore, gd_distance
+from mesasym.laws import parse_distribution
 from mesasym.errors import InvalidInputError
-from mesasym.population import PopulationObjective
-from mesasym.transformer import Parameters, one_step_gd_predict, predict
+from mesasym.numeric.population.objective import PopulationObjective
+from mesasym.numeric.model import Parameters, one_step_gd_predict, predict
 
 D, T = 3, 10
 

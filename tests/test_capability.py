@@ -13,7 +13,7 @@ import pytest
 import sympy as sp
 
 from mesasym import claims
-from mesasym.capability import (
+from mesasym.symbolic.capability import (
     X,
     X_J,
     X_K,
@@ -21,7 +21,6 @@ from mesasym.capability import (
     THETA_K,
     GAP,
     U_T,
-    decide_recovery,
     derive_operator_limit,
     derive_ratio,
     derive_recovery_condition,
@@ -31,7 +30,8 @@ from mesasym.capability import (
     position_mse,
     product_at,
 )
-from mesasym.distributions import parse_distribution
+from mesasym.compare.capability import decide_recovery
+from mesasym.laws import parse_distribution
 from mesasym.errors import InvalidInputError
 from mesasym.symbolic import symbols as S
 from mesasym.symbolic.reduced_flow import derive_reduced_flow

@@ -15,22 +15,16 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from mesasym.ar_process import sample_sequences
-from mesasym.capability import (
-    as_float,
-    decide_recovery,
-    evaluate_positions,
-    manifold_sums,
-    position_loss,
-    product_at,
-    theory_positions,
-)
-from mesasym.distributions import parse_distribution
+from mesasym.numeric.sequences import sample_sequences
+from mesasym.precise import as_float
+from mesasym.compare.capability import decide_recovery, evaluate_positions, theory_positions
+from mesasym.symbolic.capability import manifold_sums, position_loss, product_at
+from mesasym.laws import parse_distribution
 from mesasym.errors import InvalidInputError
-from mesasym.population import PopulationObjective
-from mesasym.population_flow import population_flow
+from mesasym.numeric.population.objective import PopulationObjective
+from mesasym.numeric.population.flow import population_flow
 from mesasym.symbolic import symbols as S
-from mesasym.transformer import predict
+from mesasym.numeric.model import predict
 
 Z_MAX = 4.5
 
@@ -107,7 +101,7 @@ def test_evaluate_positions_validation() -> None:
 
 
 def test_check_positions_api_and_that_it_can_fail() -> None:
-    from mesasym.capability import _z_scores, check_positions
+    from mesasym.compare.capability import _z_scores, check_positions
 
     law = parse_distribution("laplace")
     check = check_positions(law, 3, 12, 20_000, np.random.default_rng(11))

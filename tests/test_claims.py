@@ -55,7 +55,7 @@ def test_corollary1_step_size() -> None:
 
 
 def test_gaussian_long_context_limit_symbolic_sigma() -> None:
-    """Kappas from sympy.stats (independent of mesasym.distributions), limit T -> oo of the
+    """Kappas from sympy.stats (independent of mesasym.laws), limit T -> oo of the
     derived fixed point, against 1/(5 sigma^2)."""
     sigma = sp.Symbol("sigma", positive=True)
     X, Y = st.Normal("X", 0, sigma), st.Normal("Y", 0, sigma)
@@ -71,7 +71,7 @@ def test_gaussian_long_context_limit_symbolic_sigma() -> None:
 
 @pytest.mark.parametrize("sigma", ["0.5", "1", "2"])
 def test_gaussian_limit_with_project_kappas(sigma: str) -> None:
-    from mesasym.distributions import parse_distribution
+    from mesasym.laws import parse_distribution
 
     kap = parse_distribution(f"gaussian:sigma={sigma}").kappas(5)
     n = sp.Symbol("n", integer=True, positive=True)
@@ -81,7 +81,7 @@ def test_gaussian_limit_with_project_kappas(sigma: str) -> None:
 
 @pytest.mark.parametrize("c", ["1/2", "1", "2"])
 def test_sparse_product_for_every_T(c: str) -> None:
-    from mesasym.distributions import parse_distribution
+    from mesasym.laws import parse_distribution
 
     kap = parse_distribution(f"sparse:c={c}").kappas(5)
     assert kap.kappa3 == 0
@@ -116,7 +116,7 @@ def test_derivation_does_not_import_claims() -> None:
 
     root = pathlib.Path(mesasym.__file__).parent
     pattern = re.compile(r"^\s*(from\s+mesasym(\.claims)?\s+import\s+.*claims|import\s+mesasym\.claims)", re.M)
-    for path in list((root / "symbolic").glob("*.py")) + [root / "high_precision.py"]:
+    for path in list((root / "symbolic").glob("*.py")) + list((root / "precise").glob("*.py")):
         assert not pattern.search(path.read_text(encoding="utf-8")), path
     assert pattern.search("from mesasym import claims")  # the pattern itself works
     _ = derive_reduced_flow

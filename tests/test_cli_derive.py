@@ -9,7 +9,7 @@ import pytest
 import sympy as sp
 
 from mesasym.cli import main
-from mesasym.high_precision import fixed_point_exact
+from mesasym.precise import fixed_point_exact
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

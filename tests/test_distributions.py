@@ -1,4 +1,4 @@
-"""Tests for :mod:`mesasym.distributions`.
+"""Tests for :mod:`mesasym.laws`.
 
 Three independent checks meet here:
 
@@ -22,7 +22,7 @@ import sympy
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mesasym.distributions import (
+from mesasym.laws import (
     DISTRIBUTION_NAMES,
     Assumption2Report,
     BernoulliGaussian,

@@ -13,19 +13,14 @@ import sys
 import numpy as np
 import pytest
 
-from mesasym.ar_process import sample_sequences
-from mesasym.capability import evaluate_positions
-from mesasym.distributions import parse_distribution
+from mesasym.numeric.sequences import sample_sequences
+from mesasym.compare.capability import evaluate_positions
+from mesasym.laws import parse_distribution
 from mesasym.errors import DivergenceError, MesasymError
-from mesasym.figures import (
-    FIGURE1_SETTINGS,
-    INITS,
-    LastPositionTest,
-    gradient_descent,
-    require_matplotlib,
-)
-from mesasym.training import SampleObjective, train
-from mesasym.transformer import Parameters, predict
+from mesasym.compare.figure1 import FIGURE1_SETTINGS, INITS, LastPositionTest, gradient_descent
+from mesasym.report.plots import require_matplotlib
+from mesasym.numeric.training import SampleObjective, train
+from mesasym.numeric.model import Parameters, predict
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -45,7 +40,7 @@ def test_authors_settings() -> None:
 
 
 def test_gradient_descent_equals_the_trainer() -> None:
-    """Same update as mesasym.training.train: identical parameters (same arithmetic, exact)."""
+    """Same update as mesasym.numeric.training.train: identical parameters (same arithmetic, exact)."""
     X = sample_sequences(parse_distribution("gaussian"), 200, 8, 2, np.random.default_rng(0)).X
     objective = SampleObjective(X)
     start = Parameters.assumption1(2, 0.3, 0.8)
@@ -84,12 +79,13 @@ def test_require_matplotlib_fails_cleanly(monkeypatch: pytest.MonkeyPatch) -> No
 @pytest.mark.slow
 def test_tiny_reproduction_writes_the_figures(tmp_path) -> None:
     pytest.importorskip("matplotlib")
-    from mesasym.figures import reproduce_figure1
+    from mesasym.compare.figure1 import reproduce_figure1
+    from mesasym.report.plots import plot_figure1
 
     messages: list[str] = []
     result = reproduce_figure1(
         tmp_path, sequences=40, test_sequences=30, steps=3, seed=0, families=("sparse",), d=2, T=6,
-        progress=messages.append,
+        progress=messages.append, plot=plot_figure1,
     )
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["figure1.png", "figure1_sparse_ab.png", "figure1_sparse_mse.png"]
@@ -109,8 +105,8 @@ def test_tiny_reproduction_writes_the_figures(tmp_path) -> None:
 
 def test_plot_explore(tmp_path) -> None:
     pytest.importorskip("matplotlib")
-    from mesasym.beyond_assumption import explore
-    from mesasym.figures import plot_explore
+    from mesasym.compare.beyond_assumption import explore
+    from mesasym.report.plots import plot_explore
 
     report = explore(parse_distribution("ones"), 2, 5)
     target = plot_explore(report, tmp_path / "explore.png")

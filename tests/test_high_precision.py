@@ -9,7 +9,7 @@ import pytest
 import sympy as sp
 
 from mesasym.errors import InvalidInputError
-from mesasym.high_precision import (
+from mesasym.precise import (
     fixed_point_exact,
     fixed_point_mp,
     harmonic_exact,

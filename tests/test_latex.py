@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from mesasym.latex_output import DOCUMENT_NAMES, Specialisation, theorem1_document, write_derivations
+from mesasym.report.latex import DOCUMENT_NAMES, Specialisation, theorem1_document, write_derivations
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "derivations"

@@ -18,13 +18,13 @@ import pytest
 import sympy as sp
 
 from mesasym.claims import theorem1_product
-from mesasym.distributions import Discrete, DiscreteVectorLaw, Mixture, parse_distribution
+from mesasym.laws import Discrete, DiscreteVectorLaw, Mixture, parse_distribution
 from mesasym.errors import InvalidInputError
-from mesasym.population import PopulationObjective, count_tables, manifold_gradient_split
+from mesasym.numeric.population.objective import PopulationObjective, count_tables, manifold_gradient_split
 from mesasym.symbolic import derive_reduced_flow, instantiate_general_loss
 from mesasym.symbolic import symbols as S
 from mesasym.symbolic.expectation import moments_in
-from mesasym.transformer import Parameters
+from mesasym.numeric.model import Parameters
 
 SKEWED = Discrete(values=(-2, 1), probs=("1/3", "2/3"))  # mean 0, E x^3 = -2
 CORRELATED = DiscreteVectorLaw(atoms=((1, 2), ("1/2", -1), (3, 0)), probs=("1/5", "3/10", "1/2"))

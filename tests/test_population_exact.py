@@ -5,7 +5,7 @@ sequence and its gradient) is a trigonometric polynomial in each angle
 ``theta_j`` whose degree is below ``6 T``: it is a product of at most six
 factors ``lambda_j^{+-(v - 1 - s)}`` with ``v <= T``. ``K`` equispaced angles
 average such a polynomial exactly when ``K`` exceeds the degree, so the mean
-of :func:`mesasym.transformer.loss_and_gradient` over the grid
+of :func:`mesasym.numeric.model.loss_and_gradient` over the grid
 ``theta_j in 2 pi {0..K-1}/K`` (``K = 6T + 1``, product over coordinates) is
 the exact phase average. ``x_1`` is then averaged exactly: discrete laws by
 enumerating their atoms with their probabilities; Gaussian laws by a product
@@ -26,10 +26,10 @@ import itertools
 import numpy as np
 import pytest
 
-from mesasym.ar_process import sequences_from
-from mesasym.distributions import Discrete, DiscreteVectorLaw, Mixture, parse_distribution
-from mesasym.population import PopulationObjective
-from mesasym.transformer import Parameters, loss_and_gradient
+from mesasym.numeric.sequences import sequences_from
+from mesasym.laws import Discrete, DiscreteVectorLaw, Mixture, parse_distribution
+from mesasym.numeric.population.objective import PopulationObjective
+from mesasym.numeric.model import Parameters, loss_and_gradient
 
 
 def _atoms(dist, d: int) -> tuple[np.ndarray, np.ndarray]:

@@ -24,11 +24,11 @@ import pytest
 from scipy.integrate import solve_ivp
 
 from mesasym.claims import theorem1_product
-from mesasym.distributions import parse_distribution
+from mesasym.laws import parse_distribution
 from mesasym.errors import InvalidInputError
-from mesasym.population import PopulationObjective
-from mesasym.population_flow import block_norms, off_manifold_report, population_flow
-from mesasym.transformer import Parameters
+from mesasym.numeric.population.objective import PopulationObjective
+from mesasym.numeric.population.flow import block_norms, off_manifold_report, population_flow
+from mesasym.numeric.model import Parameters
 
 
 def _kappas(dist, d: int) -> tuple[float, float, float]:

@@ -3,7 +3,7 @@
 For ``n`` independent sequences, the foundation's empirical loss and gradient
 are means of i.i.d. per-sequence values; their expectations are exactly the
 population values. Per-sequence values come from calling
-:func:`mesasym.transformer.loss_and_gradient` on one sequence at a time; the
+:func:`mesasym.numeric.model.loss_and_gradient` on one sequence at a time; the
 standard error of each real component is ``std(ddof=1) / sqrt(n)`` of that
 actual sample.
 
@@ -28,10 +28,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mesasym.ar_process import sample_sequences
-from mesasym.distributions import DiscreteVectorLaw, Mixture, parse_distribution
-from mesasym.population import PopulationObjective
-from mesasym.transformer import Parameters, loss_and_gradient
+from mesasym.numeric.sequences import sample_sequences
+from mesasym.laws import DiscreteVectorLaw, Mixture, parse_distribution
+from mesasym.numeric.population.objective import PopulationObjective
+from mesasym.numeric.model import Parameters, loss_and_gradient
 
 Z_LIMIT = 5.0
 

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from mesasym.distributions import Discrete, Gaussian, Rademacher, Sparse, Uniform
-from mesasym.population import PopulationObjective
+from mesasym.laws import Discrete, Gaussian, Rademacher, Sparse, Uniform
+from mesasym.numeric.population.objective import PopulationObjective
 from mesasym.testing import strategies as ms
 from mesasym.testing.properties import (
     PINNED_CASES,
@@ -35,8 +35,8 @@ from mesasym.testing.properties import (
     run_property,
 )
 from mesasym.testing.subject import DEFAULT_SUBJECT
-from mesasym.transformer import Parameters
-from mesasym.verification import FixedPointSettings, verify_fixed_point
+from mesasym.numeric.model import Parameters
+from mesasym.compare.fixed_point import FixedPointSettings, verify_fixed_point
 
 
 def _param(prop):

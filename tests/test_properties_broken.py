@@ -60,7 +60,7 @@ def test_finding_1_property_holds_on_symmetric_laws(case: ms.Case) -> None:
 
 
 def test_finding_1_property_reports_a_strategy_error_for_a_law_outside_assumption2() -> None:
-    from mesasym.distributions import Ones
+    from mesasym.laws import Ones
 
     with pytest.raises(ValueError, match="violates Assumption 2"):
         check_assumption2_as_stated_suffices(ms.Case(Ones(), d=2, T=3))

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from mesasym.cli import build_parser
-from mesasym.distributions import Gaussian, Ones, Rademacher, Sparse, StudentT, parse_distribution
+from mesasym.laws import Gaussian, Ones, Rademacher, Sparse, StudentT, parse_distribution
 from mesasym.errors import InvalidInputError
 from mesasym.symbolic import reduction_violations
 from mesasym.testing import profiles

@@ -73,10 +73,10 @@ def test_d3_column_sums_enter_the_kq_diagonal() -> None:
 
 
 def test_gradient_matches_the_numeric_model_exactly() -> None:
-    """Cross-check against mesasym.transformer (independent NumPy code with its own gradient):
+    """Cross-check against mesasym.numeric.model (independent NumPy code with its own gradient):
     for a point mass x_1 = u the phase average is exact on the grid of N-th roots of unity
     (N = 16 exceeds every phase exponent), so the two must agree to rounding (1e-12 relative)."""
-    from mesasym.transformer import Parameters, loss_and_gradient
+    from mesasym.numeric.model import Parameters, loss_and_gradient
 
     table = invariance_table(D, T)
     rng = np.random.default_rng(7)
@@ -95,7 +95,7 @@ def test_gradient_matches_the_numeric_model_exactly() -> None:
 
 
 def test_reduction_violations_for_laws() -> None:
-    from mesasym.distributions import parse_distribution
+    from mesasym.laws import parse_distribution
 
     gauss = parse_distribution("gaussian:sigma=1")
     assert reduction_violations(lambda i: gauss.moment(i, 3), 3, exchangeable=True) == []

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mesasym.ar_process import sample_phases, sequences_from
+from mesasym.numeric.sequences import sample_phases, sequences_from
 from mesasym.errors import DivergenceError, InvalidInputError
-from mesasym.training import SampleObjective, train
-from mesasym.transformer import Parameters, loss_and_gradient
+from mesasym.numeric.training import SampleObjective, train
+from mesasym.numeric.model import Parameters, loss_and_gradient
 
 
 def _objective(seed: int = 0, n: int = 64, T: int = 8, d: int = 2) -> SampleObjective:
@@ -63,8 +63,8 @@ def test_invalid_step_sizes_are_refused(lr: float) -> None:
 
 
 def test_fresh_sample_objective_draws_a_new_reproducible_sample_each_call() -> None:
-    from mesasym.distributions import parse_distribution
-    from mesasym.training import FreshSampleObjective
+    from mesasym.laws import parse_distribution
+    from mesasym.numeric.training import FreshSampleObjective
 
     params = Parameters.assumption1(2, 0.3, 0.3)
     make = lambda: FreshSampleObjective(parse_distribution("gaussian"), d=2, T=6, n=50, rng=np.random.default_rng(7))  # noqa: E731

@@ -14,10 +14,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import mesasym.transformer as transformer
-from mesasym.ar_process import sample_phases, sequences_from
+import mesasym.numeric.model as transformer
+from mesasym.numeric.sequences import sample_phases, sequences_from
 from mesasym.errors import InvalidInputError
-from mesasym.transformer import (
+from mesasym.numeric.model import (
     Parameters,
     loss,
     loss_and_gradient,

@@ -13,12 +13,12 @@ import dataclasses
 import numpy as np
 import pytest
 
-import mesasym.population as population
-import mesasym.verification as verification
+import mesasym.numeric.population.objective as population
+import mesasym.compare.fixed_point as verification
 from mesasym import claims
 from mesasym.errors import InvalidInputError
 from mesasym.symbolic import symbols as S
-from mesasym.verification import FixedPointSettings, verify_fixed_point
+from mesasym.compare.fixed_point import FixedPointSettings, verify_fixed_point
 
 SMALL = dict(T=12, d=3, dps=30, test_sequences=50)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from mesasym.errors import InvalidInputError
@@ -17,3 +18,8 @@ def integer_option(text: Any, option: str, minimum: int, maximum: int | None = N
     if value < minimum or (maximum is not None and value > maximum):
         raise InvalidInputError(f"{option}={text!r} must be {valid}")
     return value
+
+
+def stderr_progress(message: str) -> None:
+    """Progress lines on stderr (the commands' default)."""
+    print(message, file=sys.stderr, flush=True)

@@ -53,7 +53,7 @@ Z_FAIL = 5.0
 
 def law_and_dimension(spec: str, d_text: Any, default_d: int) -> tuple[Any, int]:
     """Parse ``--dist`` and ``--d`` (default ``default_d`` unless the law fixes the dimension)."""
-    from mesasym.distributions import parse_distribution
+    from mesasym.laws import parse_distribution
 
     law = parse_distribution(spec)
     if d_text is None:
@@ -85,7 +85,7 @@ def _claim(name: str, claimed: Any, derived: Any) -> dict[str, Any]:
 def claim_comparisons(law: Any, verdict: Any) -> list[dict[str, Any]]:
     """The paper's statements that apply to ``law``, each against the derived value."""
     from mesasym import claims
-    from mesasym.capability import derive_recovery_condition
+    from mesasym.symbolic.capability import derive_recovery_condition
 
     if not verdict.hypotheses_satisfied:
         return []
@@ -115,7 +115,7 @@ def claim_comparisons(law: Any, verdict: Any) -> list[dict[str, Any]]:
 
 
 def _derivation_summary() -> dict[str, str]:
-    from mesasym.capability import derive_operator_limit, derive_recovery_condition
+    from mesasym.symbolic.capability import derive_operator_limit, derive_recovery_condition
 
     op = derive_operator_limit()
     cond = derive_recovery_condition()
@@ -138,7 +138,7 @@ def _derivation_summary() -> dict[str, str]:
 
 
 def _fmt(value: Any) -> str:
-    from mesasym.capability import exact_text, as_float
+    from mesasym.precise import exact_text, as_float
 
     if value is None:
         return "--"
@@ -149,7 +149,7 @@ def _fmt(value: Any) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Decide and print."""
-    from mesasym.capability import decide_recovery
+    from mesasym.compare.capability import decide_recovery
 
     T = integer_option(args.T, "--T", 3, 10**12)
     law, d = law_and_dimension(args.dist, args.d, 5)
@@ -163,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
     if n_mc is not None and verdict.hypotheses_satisfied:
         import numpy as np
 
-        from mesasym.capability import check_positions
+        from mesasym.compare.capability import check_positions
 
         check = check_positions(law, d, T, n_mc, np.random.default_rng(seed))
     status = EXIT_OK

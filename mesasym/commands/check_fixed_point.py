@@ -2,7 +2,7 @@
 
 Compares the symbolic derivation, a high-precision integration of the derived
 reduced flow and the full transformer trained numerically (see
-:mod:`mesasym.verification`). Exit status: 0 verified, 1 a check failed,
+:mod:`mesasym.compare.fixed_point`). Exit status: 0 verified, 1 a check failed,
 2 invalid usage or input, 3 the hypotheses (Assumption 2, a non-degenerate
 initialization) do not hold -- the results are still shown.
 """
@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mesasym.verification import FixedPointSettings, verify_fixed_point
+    from mesasym.compare.fixed_point import FixedPointSettings, verify_fixed_point
 
     plot_path = _plot_path(args.plot) if args.plot else None
     settings = FixedPointSettings(
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     progress = (lambda message: print(f"  .. {message}", file=sys.stderr, flush=True)) if show_progress else None
     report = verify_fixed_point(settings, progress=progress)
     if plot_path is not None:
-        from mesasym.plotting import plot_fixed_point
+        from mesasym.report.plots import plot_fixed_point
 
         plot_fixed_point(report, plot_path)
     if args.json:

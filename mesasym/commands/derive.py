@@ -45,7 +45,7 @@ def _law(spec: str | None, d: int | None) -> tuple[Any, int | None, tuple | None
     """``(law, d, kappas, second_moment, reasons)`` for ``--dist`` (all ``None`` without it)."""
     if spec is None:
         return None, d, None, None, []
-    from mesasym.distributions import parse_distribution
+    from mesasym.laws import parse_distribution
     from mesasym.symbolic.invariance import reduction_violations
 
     law = parse_distribution(spec)
@@ -67,8 +67,8 @@ def _float(expr: sp.Expr) -> float | None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the derivation and print (or write) the results."""
-    from mesasym.high_precision import fixed_point_mp, mp_string
-    from mesasym.latex_output import Specialisation, write_derivations
+    from mesasym.precise import fixed_point_mp, mp_string
+    from mesasym.report.latex import Specialisation, write_derivations
     from mesasym.symbolic import symbols as S
     from mesasym.symbolic.reduced_flow import derive_reduced_flow
 

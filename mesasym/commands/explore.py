@@ -53,7 +53,7 @@ def _matrix(block: np.ndarray) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run both flows and print the comparison."""
-    from mesasym.beyond_assumption import explore
+    from mesasym.compare.beyond_assumption import explore
 
     T = integer_option(args.T, "--T", 3, 2000)
     law, d = law_and_dimension(args.dist, args.d, 5)
@@ -63,13 +63,13 @@ def run(args: argparse.Namespace) -> int:
     if start == (0.0, 0.0) or start[0] == -start[1]:
         raise InvalidInputError(f"--init={args.init!r} lies on a0 = -b0, where the flow goes to the saddle at the origin")
     if args.plot is not None:
-        from mesasym.figures import require_matplotlib
+        from mesasym.report.plots import require_matplotlib
 
         require_matplotlib()
     report = explore(law, d, T, start)
     written = None
     if args.plot is not None:
-        from mesasym.figures import plot_explore
+        from mesasym.report.plots import plot_explore
 
         written = str(plot_explore(report, args.plot))
     if args.json:

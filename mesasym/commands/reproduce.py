@@ -52,7 +52,9 @@ def run(args: argparse.Namespace) -> int:
     """Train, plot, write the JSON summary."""
     from pathlib import Path
 
-    from mesasym.figures import reproduce_figure1, require_matplotlib, stderr_progress
+    from mesasym.compare.figure1 import reproduce_figure1
+    from mesasym.report.plots import plot_figure1, require_matplotlib
+    from mesasym.commands import stderr_progress
 
     sequences = integer_option(args.sequences, "--sequences", 2, 10**6)
     test_sequences = integer_option(args.test_sequences, "--test-sequences", 2, 10**6)
@@ -68,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         seed=seed,
         families=families,
         progress=None if args.quiet else stderr_progress,
+        plot=plot_figure1,
     )
     summary = Path(args.out) / "figure1.json"
     summary.write_text(json.dumps(result.as_dict(), indent=2) + "\n", encoding="utf-8")

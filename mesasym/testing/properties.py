@@ -59,18 +59,18 @@ from hypothesis import HealthCheck, Phase, Verbosity, assume, example, given, se
 from hypothesis import strategies as st
 from hypothesis.errors import UnsatisfiedAssumption
 
-from mesasym.distributions import Gaussian, InitialTokenDistribution, Ones, Rademacher, ShiftedGaussian, Sparse
+from mesasym.laws import Gaussian, InitialTokenDistribution, Ones, Rademacher, ShiftedGaussian, Sparse
 from mesasym.errors import DivergenceError, InvalidInputError
-from mesasym.high_precision import PolynomialTaylorSolver, integrate_reduced_flow
-from mesasym.population import PopulationObjective
+from mesasym.precise import PolynomialTaylorSolver, integrate_reduced_flow
+from mesasym.numeric.population.objective import PopulationObjective
 from mesasym.symbolic import invariance_table, reduction_violations
 from mesasym.symbolic import symbols as S
 from mesasym.symbolic.expectation import Moment
 from mesasym.testing import strategies as ms
 from mesasym.testing.profiles import profile_settings
 from mesasym.testing.subject import BROKEN_VARIANTS, DEFAULT_SUBJECT, Subject, broken_subject
-from mesasym.transformer import Parameters
-from mesasym.verification import OFF_MANIFOLD_RTOL, POPULATION_RTOL
+from mesasym.numeric.model import Parameters
+from mesasym.compare.fixed_point import OFF_MANIFOLD_RTOL, POPULATION_RTOL
 
 __all__ = [
     "PropertyFailure",
@@ -119,7 +119,7 @@ def gradient_rounding_bound(objective: PopulationObjective, P: np.ndarray, Q: np
     r"""Entrywise forward-error bounds for the float64 population gradient at ``(P, Q)``.
 
     The gradient is :math:`\nabla_P = (G\Theta - h)\bar q`, :math:`\nabla_Q = (G\Theta - h)\bar P`
-    with :math:`\Theta = P \otimes q` (see :mod:`mesasym.population`). Each entry is a
+    with :math:`\Theta = P \otimes q` (see :mod:`mesasym.numeric.population.objective`). Each entry is a
     sum of at most :math:`n = D^3 + D^2 + T + 8` rounded products (``D = 2d``; the
     ``T`` covers the float sums in the count tables, the 8 the rounded moments and
     products), so its rounding error is at most :math:`2 n u` times the same sum
@@ -309,7 +309,7 @@ def check_degenerate_start_saddle(case: ms.Case, subject: Subject = DEFAULT_SUBJ
                     f"at tau = {k}/(g' c*), above the decay bound |a0| e^-{k} = {mpmath.nstr(bound, 5)}"
                 )
     if case.d <= 2:
-        from mesasym.population_flow import population_flow
+        from mesasym.numeric.population.flow import population_flow
 
         objective = subject.population_objective(case.dist, case.d, case.T)
         tau_end = SADDLE_HORIZON * float(unit)
@@ -510,7 +510,7 @@ def check_d1_any_law(example_: tuple[ms.Case, tuple[sp.Rational, sp.Rational]], 
 
 
 def _population_limit(subject: Subject, case: ms.Case):
-    from mesasym.population_flow import population_flow
+    from mesasym.numeric.population.flow import population_flow
 
     objective = subject.population_objective(case.dist, case.d, case.T)
     return population_flow(objective, (float(case.a0), float(case.b0)))
@@ -579,7 +579,7 @@ def check_full_model_monte_carlo_training(case: ms.Case, subject: Subject = DEFA
     standard error of the manifold-only estimate (:func:`ratio_estimate`) misses
     that part and can even be 0 (e.g. Rademacher, ``d = 2``, ``T = 3``).
     """
-    from mesasym.training import SampleObjective, train
+    from mesasym.numeric.training import SampleObjective, train
 
     c_star, _, _ = _closed_form(subject, case)
     kappas = subject.kappas(case.dist, case.d)

@@ -47,7 +47,7 @@ Findings the strategies respect (THEORY §4, issue 6)
     :func:`satisfying_laws` only draws laws meeting both (sign-symmetric
     coordinates; exchangeable or cyclically symmetric), and the test suite
     checks that every drawn law passes
-    :meth:`~mesasym.distributions.InitialTokenDistribution.check_assumption2`
+    :meth:`~mesasym.laws.InitialTokenDistribution.check_assumption2`
     and :func:`mesasym.symbolic.reduction_violations`.
 
 Example::
@@ -74,7 +74,7 @@ from typing import Any
 import sympy as sp
 from hypothesis import strategies as st
 
-from mesasym.distributions import (
+from mesasym.laws import (
     BernoulliGaussian,
     Discrete,
     DiscreteVectorLaw,

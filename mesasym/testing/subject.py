@@ -23,14 +23,14 @@ import numpy as np
 import sympy as sp
 
 from mesasym import claims
-from mesasym.ar_process import sample_phases, sample_sequences, sequences_from
-from mesasym.distributions import InitialTokenDistribution
+from mesasym.numeric.sequences import sample_phases, sample_sequences, sequences_from
+from mesasym.laws import InitialTokenDistribution
 from mesasym.errors import InvalidInputError
-from mesasym.high_precision import to_mpf
-from mesasym.population import PopulationObjective
+from mesasym.precise import to_mpf
+from mesasym.numeric.population.objective import PopulationObjective
 from mesasym.symbolic import derive_reduced_flow, fixed_point_product
 from mesasym.symbolic import symbols as S
-from mesasym.transformer import one_step_gd_predict, predict
+from mesasym.numeric.model import one_step_gd_predict, predict
 
 __all__ = [
     "ReducedODE",
@@ -160,7 +160,7 @@ class Subject:
       (exact, or mpmath when ``H`` is an ``mpf``);
     * ``claim(T, kappa1, kappa2, kappa3)`` -- Theorem 1 as printed (:mod:`mesasym.claims`);
     * ``reduced_ode(T, d, kappas) ->`` :class:`ReducedODE`;
-    * ``population_objective(dist, d, T) ->`` :class:`~mesasym.population.PopulationObjective`;
+    * ``population_objective(dist, d, T) ->`` :class:`~mesasym.numeric.population.objective.PopulationObjective`;
     * ``sample_sequences(dist, n, T, d, rng) -> X`` of shape ``(n, T, d)``;
     * ``predict(params, X)`` and ``one_step_gd(X, eta)`` (THEORY §6).
     """

@@ -18,7 +18,7 @@ import numpy as np
 from mesasym.errors import require
 
 if TYPE_CHECKING:
-    from mesasym.distributions import InitialTokenDistribution
+    from mesasym.laws import InitialTokenDistribution
 
 __all__ = ["ARSample", "sample_phases", "sequences_from", "sample_sequences"]
 

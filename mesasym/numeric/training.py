@@ -1,7 +1,7 @@
 """Numeric training of the full transformer: full-batch gradient descent.
 
 Each step is :math:`\\theta \\leftarrow \\theta - \\eta \\nabla L(\\theta)` with the
-gradient convention of :mod:`mesasym.transformer`
+gradient convention of :mod:`mesasym.numeric.model`
 (:math:`\\nabla = \\partial/\\partial\\operatorname{Re} + i\\,\\partial/\\partial\\operatorname{Im}`,
 which is also PyTorch's for a real loss), so the gradient-flow time after ``k``
 steps is :math:`\\tau = k\\eta`. Every entry of both ``3d x 3d`` matrices is free.
@@ -9,7 +9,7 @@ steps is :math:`\\tau = k\\eta`. Every entry of both ``3d x 3d`` matrices is fre
 The objective is anything with ``loss_and_gradient(params) -> (float, Parameters)``:
 :class:`SampleObjective` (a fixed sample, as the authors train),
 :class:`FreshSampleObjective` (a new sample every step), or the exact
-population objective of :mod:`mesasym.population`.
+population objective of :mod:`mesasym.numeric.population.objective`.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from mesasym.ar_process import sample_sequences
+from mesasym.numeric.sequences import sample_sequences
 from mesasym.errors import DivergenceError, require
-from mesasym.transformer import Parameters, loss_and_gradient, prefix_grams
+from mesasym.numeric.model import Parameters, loss_and_gradient, prefix_grams
 
 if TYPE_CHECKING:
-    from mesasym.distributions import InitialTokenDistribution
+    from mesasym.laws import InitialTokenDistribution
 
 __all__ = [
     "Objective",

@@ -5,12 +5,12 @@ This is the one module that puts the sources side by side:
 * the **symbolic** derivation (:mod:`mesasym.symbolic`): the reduced ODE, its
   conserved quantity, the fixed point ``c* = a~ b~`` and the non-convergent set,
   derived from the model definition and the expectation rules;
-* the **high-precision** evaluation (:mod:`mesasym.high_precision`): ``c*`` as an
+* the **high-precision** evaluation (:mod:`mesasym.precise`): ``c*`` as an
   exact rational and the derived reduced ODE integrated with mpmath;
 * the **numeric full transformer** (every entry of both ``3d x 3d`` matrices
   free), trained either on the exact population loss
-  (:mod:`mesasym.population`, :mod:`mesasym.population_flow`) or by Monte
-  Carlo gradient descent (:mod:`mesasym.training`);
+  (:mod:`mesasym.numeric.population.objective`, :mod:`mesasym.numeric.population.flow`) or by Monte
+  Carlo gradient descent (:mod:`mesasym.numeric.training`);
 * the paper's **claims** (:mod:`mesasym.claims`), only ever compared against.
 
 :func:`verify_fixed_point` returns a :class:`FixedPointReport` whose checks
@@ -31,10 +31,10 @@ import numpy as np
 import sympy as sp
 
 from mesasym import claims
-from mesasym.ar_process import sample_sequences
-from mesasym.distributions import InitialTokenDistribution, Kappas, parse_distribution
+from mesasym.numeric.sequences import sample_sequences
+from mesasym.laws import InitialTokenDistribution, Kappas, parse_distribution
 from mesasym.errors import DivergenceError, InvalidInputError, require
-from mesasym.high_precision import (
+from mesasym.precise import (
     EXACT_T_MAX,
     ReducedTrajectory,
     fixed_point_exact,
@@ -44,7 +44,7 @@ from mesasym.high_precision import (
 )
 from mesasym.symbolic import derive_reduced_flow, reduction_violations
 from mesasym.symbolic import symbols as S
-from mesasym.transformer import Parameters, one_step_gd_predict, predict
+from mesasym.numeric.model import Parameters, one_step_gd_predict, predict
 
 __all__ = [
     "ENGINES",
@@ -347,8 +347,8 @@ def _limits(flow: Any, a0: sp.Rational, b0: sp.Rational, dps: int) -> tuple[mpma
 
 
 def _population_numeric(dist: InitialTokenDistribution, s: FixedPointSettings, a0: float, b0: float) -> NumericResult:
-    from mesasym.population import PopulationObjective
-    from mesasym.population_flow import population_flow
+    from mesasym.numeric.population.objective import PopulationObjective
+    from mesasym.numeric.population.flow import population_flow
 
     objective = PopulationObjective(dist, s.d, s.T)
     flow = population_flow(objective, (a0, b0))
@@ -375,7 +375,7 @@ def _train_monte_carlo(
     X: np.ndarray, d: int, a0: float, b0: float, lr: float, steps: int, adapt: bool, report=None
 ) -> tuple[Any, float, int]:
     """Full-batch gradient descent on ``X``; with ``adapt``, halve a diverging step (and double the steps)."""
-    from mesasym.training import SampleObjective, train
+    from mesasym.numeric.training import SampleObjective, train
 
     for _ in range(6):
         try:
@@ -459,7 +459,7 @@ def _mc_schedule(
     reduced flow needs to come within ``1e-6`` of ``a~b~`` (a finite sample moves
     more slowly along some directions than the population).
     """
-    from mesasym.population import PopulationObjective
+    from mesasym.numeric.population.objective import PopulationObjective
 
     objective = PopulationObjective(dist, s.d, s.T)
     curvature = 0.0

@@ -1,7 +1,7 @@
 """Population gradient flow of the full model, :math:`d\\theta/d\\tau = -\\nabla L(\\theta)`.
 
 Every entry of ``W^{KQ}`` and ``W^{PV}`` is free. Only ``P`` and ``Q`` (see
-:mod:`mesasym.population`) have a nonzero gradient, so the state integrated is
+:mod:`mesasym.numeric.population.objective`) have a nonzero gradient, so the state integrated is
 the real vector of ``(Re P, Re Q, Im P, Im Q)`` (``12 d^2`` numbers) and every
 other entry keeps its initial value. The gradient is the exact population
 gradient in the convention of THEORY §3
@@ -35,8 +35,8 @@ import numpy as np
 from scipy.integrate import BDF, DOP853, LSODA, RK45, Radau
 
 from mesasym.errors import require
-from mesasym.population import PopulationObjective
-from mesasym.transformer import Parameters, single_threaded_blas
+from mesasym.numeric.population.objective import PopulationObjective
+from mesasym.numeric.model import Parameters, single_threaded_blas
 
 __all__ = [
     "FlowResult",

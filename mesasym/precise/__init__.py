@@ -377,3 +377,25 @@ def integrate_reduced_flow(
             converged=bool(distance <= tol),
             dps=dps,
         )
+
+
+def as_float(expr: Any, dps: int = 30) -> float:
+    """A real SymPy number as a float (large-``T`` harmonic symbols ``H_{n}`` evaluated by mpmath)."""
+    value = sp.sympify(expr)
+    big = {}
+    for symbol in value.free_symbols:
+        if symbol.name.startswith("H_{") and symbol.name.endswith("}"):
+            with mpmath.workdps(dps + 10):
+                big[symbol] = sp.Float(mpmath.harmonic(int(symbol.name[3:-1])), dps + 10)
+    value = value.xreplace(big)
+    if value.free_symbols:
+        raise AssertionError(f"not a number: {value}")
+    return float(sp.N(value, dps))
+
+
+def exact_text(expr: Any, limit: int = 200) -> str:
+    """``sstr(expr)``, or a placeholder when longer than ``limit`` characters."""
+    text = sp.sstr(sp.sympify(expr))
+    return text if len(text) <= limit else "(exact value too long to print)"
+
+

@@ -1,7 +1,7 @@
 """The capability derivation as a standalone LaTeX document (``derivations/capability.tex``).
 
-Generated from the objects :mod:`mesasym.capability` derives (nothing typed in
-except prose), in the style and with the helpers of :mod:`mesasym.latex_output`,
+Generated from the objects :mod:`mesasym.symbolic.capability` derives (nothing typed in
+except prose), in the style and with the helpers of :mod:`mesasym.report.latex`,
 which writes it with the other documents (``python derivations/generate.py``).
 """
 
@@ -24,7 +24,7 @@ EXAMPLES: tuple[tuple[str, int, int], ...] = (
 
 
 def _number(expr: object) -> str:
-    from mesasym.capability import as_float
+    from mesasym.precise import as_float
 
     value = sp.sympify(expr)
     if value.is_Rational and len(str(value)) <= 12:
@@ -35,24 +35,24 @@ def _number(expr: object) -> str:
 def capability_document() -> str:
     """Theorem 2 and the recovery condition, step by step."""
     from mesasym import claims
-    from mesasym.capability import (
+    from mesasym.symbolic.capability import (
         GAP,
         U_T,
-        decide_recovery,
         derive_operator_limit,
         derive_ratio,
         derive_recovery_condition,
     )
-    from mesasym.distributions import parse_distribution
-    from mesasym.latex_output import _conventions, _eq, _gather, _header, _l, _tex_escape
+    from mesasym.compare.capability import decide_recovery
+    from mesasym.laws import parse_distribution
+    from mesasym.report.latex.common import conventions, equation, gather, header, tex, tex_escape
     from mesasym.symbolic import symbols as S
 
     op = derive_operator_limit()
     cond = derive_recovery_condition()
     ratio = derive_ratio()
     c = next(s for s in cond.expected_indicator.free_symbols if s.name == "c")
-    out = _header(r"Theorem 2: what the trained transformer can recover")
-    out.append(_conventions())
+    out = header(r"Theorem 2: what the trained transformer can recover")
+    out.append(conventions())
     out.append(
         "Throughout, $c = ab$ is the product on the manifold; at the end of training $c = \\tilde a\\tilde b$, "
         "the derived fixed point of \\texttt{theorem1.tex}. Phases are written $\\lambda_j = e^{i\\theta_j}$ "
@@ -61,12 +61,12 @@ def capability_document() -> str:
 
     out.append(r"\section{The learned operator}")
     out.append("The block algebra of \\texttt{theorem1.tex} gives, for one column $e_i$,")
-    out.append(_eq(r"\left[W^{PV} e_i\, e_i^* W^{KQ} e_t\right]_1 = " + _l(op.block_summand)))
+    out.append(equation(r"\left[W^{PV} e_i\, e_i^* W^{KQ} e_t\right]_1 = " + tex(op.block_summand)))
     out.append(
         f"and the terms with $i < {op.lower_index}$ vanish ($x_0 = 0$). The query $x_t$ is the last factor, so"
     )
     out.append(
-        _eq(
+        equation(
             r"\hat y_t = \hat W_t x_t,\qquad \hat W_t = \frac{ab}{t-1}\sum_{i="
             + str(op.lower_index)
             + r"}^{t} x_i x_{i-1}^*,"
@@ -77,32 +77,32 @@ def capability_document() -> str:
         "$x_{i,j} = e^{i\\theta_j (i-1)} x_j$ the summand of entry $(j, j)$ and the entry itself are"
     )
     out.append(
-        _gather(
+        gather(
             [
-                r"x_{i,j}\overline{x_{i-1,j}} = " + _l(op.diagonal_summand),
-                r"(\hat W_t)_{jj} = " + _l(op.diagonal_entry) + r"\qquad\text{for every } t \ge 2.",
+                r"x_{i,j}\overline{x_{i-1,j}} = " + tex(op.diagonal_summand),
+                r"(\hat W_t)_{jj} = " + tex(op.diagonal_entry) + r"\qquad\text{for every } t \ge 2.",
             ]
         )
     )
     out.append("Entry $(j, k)$, $j \\ne k$: the summand is a geometric term and SymPy sums it; for")
-    out.append(_eq(_l(op.distinct_condition) + r"\quad\text{(distinct phases, probability one)}"))
+    out.append(equation(tex(op.distinct_condition) + r"\quad\text{(distinct phases, probability one)}"))
     out.append("the sum is")
-    out.append(_eq(r"\sum_{i} x_{i,j}\overline{x_{i-1,k}} = " + _l(op.off_diagonal_sum)))
+    out.append(equation(r"\sum_{i} x_{i,j}\overline{x_{i-1,k}} = " + tex(op.off_diagonal_sum)))
     A, B = op.off_diagonal_affine
     out.append(
         "Its only dependence on $t$ is through $u = e^{i(\\theta_j - \\theta_k)t}$ with $|u| = 1$: it equals "
         "$A + B u$ with"
     )
-    out.append(_gather([r"A = " + _l(A), r"B = " + _l(B)]))
+    out.append(gather([r"A = " + tex(A), r"B = " + tex(B)]))
     out.append(
         "so $|(\\hat W_t)_{jk}| \\le |c|(|A| + |B|)/(t-1)$, whose limit (SymPy) is $"
-        + _l(op.off_diagonal_limit)
+        + tex(op.off_diagonal_limit)
         + "$. Hence, for distinct phases,"
     )
     out.append(
-        _eq(
+        equation(
             r"\hat W_t \longrightarrow c\,\mathrm{diag}(x_1^2, \dots, x_d^2)\, W,\qquad "
-            r"\hat y_{t,j} - x_{t+1,j} \longrightarrow " + _l(op.residual_limit)
+            r"\hat y_{t,j} - x_{t+1,j} \longrightarrow " + tex(op.residual_limit)
         )
     )
     out.append("($|x_{t,k}| = |x_k|$ is bounded, so the off-diagonal part of $\\hat W_t x_t$ vanishes too).")
@@ -110,51 +110,51 @@ def capability_document() -> str:
     out.append(r"\section{The recovery condition}")
     out.append(
         "The limit residual of coordinate $j$ is $\\lambda_j^t$ times $"
-        + _l(cond.residual_factor)
+        + tex(cond.residual_factor)
         + "$ (with $x = x_j$), which vanishes exactly at"
     )
     out.append(
-        _eq(
-            r"x \in \left\{" + ", ".join(_l(r) for r in cond.roots) + r"\right\},\qquad\text{i.e.}\qquad x^2 \in \left\{"
-            + ", ".join(_l(s) for s in cond.allowed_squares)
+        equation(
+            r"x \in \left\{" + ", ".join(tex(r) for r in cond.roots) + r"\right\},\qquad\text{i.e.}\qquad x^2 \in \left\{"
+            + ", ".join(tex(s) for s in cond.allowed_squares)
             + r"\right\}."
         )
     )
     out.append(
         "The polynomial $p(x) = \\prod_{\\text{roots}}(x - r)^2 = "
-        + _l(sp.factor(cond.indicator))
+        + tex(sp.factor(cond.indicator))
         + "$ is non-negative and vanishes exactly there, and (residual)$^2 - c^2 p(x) = "
-        + _l(cond.squared_residual_identity)
+        + tex(cond.squared_residual_identity)
         + "$. So the prediction recovers $x_{t+1}$ in the limit almost surely iff $\\mathbb{E}\\,p(x_j) = 0$ "
         "for every $j$, and $c^2\\,\\mathbb{E}\\,p(x_j)$ is the limit of $\\mathbb{E}|\\hat y_{t,j} - x_{t+1,j}|^2$. "
         "In moments ($m_2 = \\mathbb{E}x_j^2$, $\\kappa_1 = \\mathbb{E}x_j^4$, $\\kappa_2 = \\mathbb{E}x_j^6$):"
     )
-    out.append(_eq(r"\mathbb{E}\,p(x_j) = " + _l(cond.expected_indicator)))
+    out.append(equation(r"\mathbb{E}\,p(x_j) = " + tex(cond.expected_indicator)))
     out.append("\\textbf{Long training context.} SymPy's limit of the derived fixed point is")
     out.append(
-        _eq(
+        equation(
             r"\lim_{T\to\infty} \tilde a\tilde b = \lim_{T\to\infty} "
-            + _l(cond.finite_T_product)
+            + tex(cond.finite_T_product)
             + " = "
-            + _l(cond.long_context_product)
+            + tex(cond.long_context_product)
         )
     )
     out.append("and at this product")
-    out.append(_eq(r"\mathbb{E}\,p(x_j) = " + _l(cond.long_context_indicator)))
+    out.append(equation(r"\mathbb{E}\,p(x_j) = " + tex(cond.long_context_indicator)))
     out.append(
         "By Cauchy--Schwarz, $\\kappa_1^2 = (\\mathbb{E}\\,x\\cdot x^3)^2 \\le \\mathbb{E}x^2\\,\\mathbb{E}x^6 = "
         "m_2\\kappa_2$, with equality iff $x^3$ is a multiple of $x$, i.e. $x^2$ takes one nonzero value. So the "
         "trained model recovers the process in the long-context limit iff"
     )
     out.append(
-        _eq(
-            _l(cond.cauchy_schwarz_gap)
+        equation(
+            tex(cond.cauchy_schwarz_gap)
             + r" = 0\quad\text{for every } j \iff x_{1,j}^2 \in \{0, \kappa_2/\kappa_1\}\ \text{a.s.}"
         )
     )
     out.append(
         "Equivalently the variance of $x_j^2$ under the $x_j^2$-weighted law, $"
-        + _l(cond.size_biased_variance)
+        + tex(cond.size_biased_variance)
         + "$, is zero: $x_j^2$ is almost surely constant where $x_j \\ne 0$."
     )
     out.append(
@@ -162,17 +162,17 @@ def capability_document() -> str:
         "$\\Delta = m_2\\kappa_2 - \\kappa_1^2 \\ge 0$, the excess of $\\mathbb{E}\\,p$ at $\\tilde a\\tilde b(T)$ "
         "over its limit simplifies to"
     )
-    out.append(_eq(_l(cond.finite_T_excess)))
+    out.append(equation(tex(cond.finite_T_excess)))
     out.append(
         "a polynomial in $u_T$ with non-negative coefficients and no constant term: at finite $T$ the limit "
         "$t\\to\\infty$ recovers the process iff $\\Delta = 0$ \\emph{and} $\\kappa_3 = 0$."
     )
     out.append(
         "\\textbf{Finite $t$.} From the derived per-position loss $L_t(c) = "
-        + _l(cond.position_loss)
+        + tex(cond.position_loss)
         + "$,"
     )
-    out.append(_eq(r"L_t(c) - \lim_{t\to\infty} L_t(c) = " + _l(cond.position_excess)))
+    out.append(equation(r"L_t(c) - \lim_{t\to\infty} L_t(c) = " + tex(cond.position_excess)))
     out.append(
         "so the prediction is exact at every $t \\ge 2$ iff in addition $\\kappa_3 = 0$, i.e. distinct "
         "coordinates of $x_1$ are never nonzero together. Then $\\tilde a\\tilde b = \\kappa_1/\\kappa_2$ for every $T$."
@@ -196,7 +196,7 @@ def capability_document() -> str:
     )
     rows = []
     for name, summand, averaged, summed in ratio.terms:
-        rows.append(f"\\texttt{{{name}}} & ${_l(summand)}$ & ${_l(averaged)}$ & ${_l(summed)}$ \\\\")
+        rows.append(f"\\texttt{{{name}}} & ${tex(summand)}$ & ${tex(averaged)}$ & ${tex(summed)}$ \\\\")
     out.append(
         "\\begin{longtable}{p{0.08\\textwidth}p{0.36\\textwidth}p{0.3\\textwidth}p{0.16\\textwidth}}\n"
         "term & ratio summand & phase average & $\\sum_i$ (all $k \\ne j$) \\\\ \\hline\n"
@@ -208,8 +208,8 @@ def capability_document() -> str:
         "$t \\ge 2$, so"
     )
     out.append(
-        _eq(
-            r"\mathbb{E}\,\frac{\hat y_{t,j}}{x_{t+1,j}} = " + _l(ratio.expected_ratio.subs(S.M2, sp.Symbol("m_2")))
+        equation(
+            r"\mathbb{E}\,\frac{\hat y_{t,j}}{x_{t+1,j}} = " + tex(ratio.expected_ratio.subs(S.M2, sp.Symbol("m_2")))
             + r"\qquad(\text{every } t \ge 2),"
         )
     )
@@ -223,7 +223,7 @@ def capability_document() -> str:
     for spec, d, T in EXAMPLES:
         v = decide_recovery(parse_distribution(spec), d, T)
         rows.append(
-            f"\\texttt{{{_tex_escape(spec)}}} & {d} & {T} & \\texttt{{{v.verdict}}} & {_number(v.product_T)} & "
+            f"\\texttt{{{tex_escape(spec)}}} & {d} & {T} & \\texttt{{{v.verdict}}} & {_number(v.product_T)} & "
             f"{_number(v.product_limit)} & {_number(v.ratio_T)} & {_number(v.ratio_limit)} & "
             f"{_number(v.mse_long_context_limit)} \\\\"
         )
@@ -246,7 +246,7 @@ def capability_document() -> str:
     import sympy.stats as st
 
     sigma = sp.Symbol("sigma", positive=True)
-    Z, Y = st.Normal("Z", 0, sigma), st.Normal("Y", 0, sigma)  # independent of mesasym.distributions
+    Z, Y = st.Normal("Z", 0, sigma), st.Normal("Y", 0, sigma)  # independent of mesasym.laws
     k = (st.E(Z**4), st.E(Z**6), sp.simplify((S.d - 1) * st.E(Z**2 * Y**4)))
     m2 = st.E(Z**2)
     values = dict(zip((S.KAPPA1, S.KAPPA2, S.KAPPA3), k))
@@ -254,28 +254,28 @@ def capability_document() -> str:
     gap = sp.simplify(cond.cauchy_schwarz_gap.xreplace(values).subs(S.M2, m2))
     ratio_limit = sp.simplify(ratio.expected_ratio.subs({S.c: limit, S.M2: m2}))
     lines = [
-        r"\tilde a\tilde b \to " + _l(limit) + r"\quad\text{(paper: } " + _l(claims.gaussian_long_context_limit(sigma)) + ")",
-        r"\text{ratio} \to " + _l(ratio_limit) + r"\quad\text{(paper: } " + _l(claims.gaussian_prediction_ratio_limit()) + ")",
-        r"\Delta = m_2\kappa_2 - \kappa_1^2 = " + _l(gap) + r" > 0\quad\text{(paper, Theorem 2: no recovery)}",
+        r"\tilde a\tilde b \to " + tex(limit) + r"\quad\text{(paper: } " + tex(claims.gaussian_long_context_limit(sigma)) + ")",
+        r"\text{ratio} \to " + tex(ratio_limit) + r"\quad\text{(paper: } " + tex(claims.gaussian_prediction_ratio_limit()) + ")",
+        r"\Delta = m_2\kappa_2 - \kappa_1^2 = " + tex(gap) + r" > 0\quad\text{(paper, Theorem 2: no recovery)}",
     ]
     out.append(
         "For $x_1 \\sim N(0, \\sigma^2 I_d)$ (moments from \\texttt{sympy.stats}: $\\kappa_1 = "
-        + _l(k[0])
+        + tex(k[0])
         + "$, $\\kappa_2 = "
-        + _l(k[1])
+        + tex(k[1])
         + "$, $\\kappa_3 = "
-        + _l(k[2])
+        + tex(k[2])
         + "$, $m_2 = "
-        + _l(m2)
+        + tex(m2)
         + "$):"
     )
-    out.append(_gather(lines))
+    out.append(gather(lines))
     sq = claims.recovery_condition_squares(S.KAPPA1, S.KAPPA2)
     derived_sq = tuple(sp.simplify(s.subs(c, cond.long_context_product)) for s in cond.allowed_squares)
     out.append(
         "The recovery condition as the paper states it (Assumption 4.2 in THEORY's reading), "
-        f"$x_{{1,j}}^2 \\in \\{{{', '.join(_l(s) for s in sq)}\\}}$ a.s., against the derived set at the "
-        f"long-context product: $\\{{{', '.join(_l(s) for s in derived_sq)}\\}}$ "
+        f"$x_{{1,j}}^2 \\in \\{{{', '.join(tex(s) for s in sq)}\\}}$ a.s., against the derived set at the "
+        f"long-context product: $\\{{{', '.join(tex(s) for s in derived_sq)}\\}}$ "
         + ("(equal)." if all(sp.simplify(a - b) == 0 for a, b in zip(sq, derived_sq)) else "(DIFFERENT).")
         + " For the sparse start the derived $\\tilde a\\tilde b = \\kappa_1/\\kappa_2 = 1/c^2$ at every $T$ and the "
         "error is zero at every position (paper: $1/c^2$, MSE $0$); see the examples table."

@@ -2,7 +2,7 @@ r"""Training beyond Assumption 2 (THEORY §8): the full flow against the clip (p
 
 For a law of ``x_1`` that violates Assumption 2 (e.g. ``ones``: ``x_1 = 1_d``, or
 ``shifted-gaussian``), the exact population gradient flow of the *full* model
-(every entry of both ``3d x 3d`` matrices free, :func:`mesasym.population_flow.population_flow`)
+(every entry of both ``3d x 3d`` matrices free, :func:`mesasym.numeric.population.flow.population_flow`)
 is run from the Assumption-1 start, side by side with the *clip* flow, the
 continuous-time version of the authors' ``--clip``: the off-diagonal entries of the
 two red blocks :math:`W^{KQ}_{32}`, :math:`W^{PV}_{12}` are held at zero (their
@@ -15,7 +15,7 @@ mass, the loss reached, and how far the learned update is from the best scalar
 multiple of vanilla one-step GD.
 
 Distance from vanilla GD (exact, population). The prediction is linear in
-:math:`\Theta_m = P_m \otimes \operatorname{vec} Q` (see :mod:`mesasym.population`):
+:math:`\Theta_m = P_m \otimes \operatorname{vec} Q` (see :mod:`mesasym.numeric.population.objective`):
 :math:`\hat y_{t,m} = \Theta_m^{\mathsf T} F_t`, and vanilla one-step GD with step
 :math:`\eta/(t-1)` is :math:`\eta\,\Theta^{\rm GD}` with the manifold point
 ``a = b = 1``. With the population Gram matrix ``G`` of the features,
@@ -38,9 +38,10 @@ from typing import Any
 import numpy as np
 
 from mesasym.errors import require
-from mesasym.population import PopulationObjective
-from mesasym.population_flow import FlowResult, block_norms, population_flow
-from mesasym.transformer import Parameters
+from mesasym.numeric.population.objective import PopulationObjective
+from mesasym.numeric.population.flow import FlowResult, block_norms, population_flow
+from mesasym.numeric.model import Parameters
+from mesasym.numeric.population.clip import ClipObjective
 
 __all__ = [
     "ClipObjective",
@@ -54,47 +55,6 @@ __all__ = [
     "summarize_flow",
     "explore",
 ]
-
-
-def _red_off_diagonal_masks(d: int) -> tuple[np.ndarray, np.ndarray]:
-    """Boolean masks of the frozen entries of ``P`` (``d x 2d``) and ``Q`` (``2d x 2d``) under clip."""
-    off = ~np.eye(d, dtype=bool)
-    frozen_P = np.zeros((d, 2 * d), dtype=bool)
-    frozen_P[:, :d] = off  # W^PV_12 = P[:, 0:d]
-    frozen_Q = np.zeros((2 * d, 2 * d), dtype=bool)
-    frozen_Q[d:, :d] = off  # W^KQ_32 = Q[d:2d, 0:d]
-    return frozen_P, frozen_Q
-
-
-class ClipObjective(PopulationObjective):
-    """The population objective with the red off-diagonal gradient projected out (the clip flow).
-
-    Its gradient is :meth:`PopulationObjective.loss_and_gradient_blocks` with the
-    entries of the two red blocks' off-diagonals set to zero, and its Jacobian the
-    corresponding rows of the Hessian set to zero, so the flow integrated by
-    :func:`~mesasym.population_flow.population_flow` keeps those entries at their
-    initial value (zero from an Assumption-1 start) and moves everything else.
-    """
-
-    def __init__(self, dist: Any, d: int, T: int) -> None:
-        super().__init__(dist, d, T)
-        self.frozen_P, self.frozen_Q = _red_off_diagonal_masks(self.d)
-
-    def __repr__(self) -> str:
-        return f"ClipObjective(dist={self.dist!r}, d={self.d}, T={self.T})"
-
-    def loss_and_gradient_blocks(self, P: np.ndarray, Q: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-        value, grad_P, grad_Q = super().loss_and_gradient_blocks(P, Q)
-        grad_P = np.where(self.frozen_P, 0.0, grad_P)
-        grad_Q = np.where(self.frozen_Q, 0.0, grad_Q)
-        return value, grad_P, grad_Q
-
-    def gradient_jacobian_blocks(self, P: np.ndarray, Q: np.ndarray) -> np.ndarray:
-        jacobian = super().gradient_jacobian_blocks(P, Q)
-        frozen = np.concatenate([self.frozen_P.ravel(), self.frozen_Q.ravel()])
-        rows = np.concatenate([frozen, frozen])  # (Re, Im) halves
-        jacobian[rows, :] = 0.0
-        return jacobian
 
 
 @dataclass(frozen=True)
@@ -302,7 +262,8 @@ def explore(
     tau_max: float = 1e6,
 ) -> BeyondAssumptionReport:
     """Run the full and the clip population flows from ``start`` and summarize both."""
-    from mesasym.capability import as_float, manifold_minimiser, manifold_sums
+    from mesasym.precise import as_float
+    from mesasym.symbolic.capability import manifold_minimiser, manifold_sums
 
     require(
         isinstance(start, tuple) and len(start) == 2 and all(np.isfinite(v) for v in start),

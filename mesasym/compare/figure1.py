@@ -20,20 +20,18 @@ which their script computes as the whole test loss
 position, despite the axis label). Here the ratio is measured on ``n_test``
 fresh sequences (cheap: only the last prefix sum is kept); the test loss is
 shown at its exact expectation over fresh sequences (the population loss of the
-current parameters, :mod:`mesasym.population`), and measured by Monte Carlo at
+current parameters, :mod:`mesasym.numeric.population.objective`), and measured by Monte Carlo at
 the end. Theory lines: the paper's (``1/(5 sigma^2)``, ratio ``0.2``, ``1/c^2``,
-MSE ``0``) and the derived finite-``T`` values (:mod:`mesasym.capability`).
+MSE ``0``) and the derived finite-``T`` values (:mod:`mesasym.compare.capability`).
 A thin grey line is gradient descent with the same step sizes on the exact
 population loss (infinitely many sequences).
 
-All plotting uses :class:`matplotlib.figure.Figure` with the Agg canvas (no
-pyplot, no global backend change).
+Plots are drawn by :func:`mesasym.report.plots.plot_figure1`.
 """
 
 from __future__ import annotations
 
 import math
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -42,8 +40,8 @@ from typing import Any
 
 import numpy as np
 
-from mesasym.errors import DivergenceError, InvalidInputError, MesasymError, require
-from mesasym.transformer import Parameters
+from mesasym.errors import DivergenceError, InvalidInputError, require
+from mesasym.numeric.model import Parameters
 
 __all__ = [
     "RunSetting",
@@ -55,9 +53,6 @@ __all__ = [
     "gradient_descent",
     "run_setting",
     "reproduce_figure1",
-    "plot_figure1",
-    "plot_explore",
-    "require_matplotlib",
 ]
 
 #: The three Assumption-1 starts of the paper's Figure 1.
@@ -109,7 +104,7 @@ def gradient_descent(
 ) -> tuple[Parameters, float]:
     """Full-batch GD ``theta <- theta - lr grad L`` (every entry free); ``on_step(k, params, loss)`` at k = 0..steps.
 
-    The same update as :func:`mesasym.training.train` (whose history does not give
+    The same update as :func:`mesasym.numeric.training.train` (whose history does not give
     the parameters at every step, which the per-step test metrics need).
     """
     require(math.isfinite(lr) and lr > 0, f"lr={lr!r} must be a positive finite number")
@@ -202,7 +197,7 @@ def run_setting(
     progress: Callable[[str], None] | None = None,
     label: str = "",
 ) -> tuple[RunResult, Parameters]:
-    """Train from ``init`` on the sample ``objective`` (a :class:`~mesasym.training.SampleObjective`)
+    """Train from ``init`` on the sample ``objective`` (a :class:`~mesasym.numeric.training.SampleObjective`)
     and, with the same steps, on the population loss; record the metrics per step."""
     n_steps = setting.steps if steps is None else steps
     d = population.d
@@ -285,8 +280,9 @@ class Figure1Result:
 def _theory(setting: RunSetting, d: int, T: int) -> dict[str, Any]:
     """Derived finite-T values and the paper's lines for one setting."""
     from mesasym import claims
-    from mesasym.capability import as_float, decide_recovery
-    from mesasym.distributions import parse_distribution
+    from mesasym.precise import as_float
+    from mesasym.compare.capability import decide_recovery
+    from mesasym.laws import parse_distribution
 
     law = parse_distribution(setting.spec)
     verdict = decide_recovery(law, d, T)
@@ -311,8 +307,8 @@ def _theory(setting: RunSetting, d: int, T: int) -> dict[str, Any]:
 
 def _final_check(law: Any, params: Parameters, X_test: np.ndarray, T: int) -> dict[str, Any]:
     """Per-position MC metrics of the final model against the manifold theory at its own ``ab``."""
-    from mesasym.capability import evaluate_positions, theory_positions
-    from mesasym.transformer import predict
+    from mesasym.compare.capability import evaluate_positions, theory_positions
+    from mesasym.numeric.model import predict
 
     d = X_test.shape[2]
     metrics = evaluate_positions(lambda X: predict(params, X), X_test)
@@ -350,14 +346,15 @@ def reproduce_figure1(
     d: int = 5,
     T: int = 100,
     progress: Callable[[str], None] | None = None,
+    plot: Callable[[list[RunResult], dict[str, dict[str, Any]], Path], list[Path]] | None = None,
 ) -> Figure1Result:
-    """Train every setting of :data:`FIGURE1_SETTINGS` from the three starts and write the PNGs into ``out``."""
-    from mesasym.ar_process import sample_sequences
-    from mesasym.distributions import parse_distribution
-    from mesasym.population import PopulationObjective
-    from mesasym.training import SampleObjective
+    """Train every setting of :data:`FIGURE1_SETTINGS` from the three starts; ``plot`` (e.g.
+    :func:`mesasym.report.plots.plot_figure1`) writes the figures into ``out``."""
+    from mesasym.numeric.sequences import sample_sequences
+    from mesasym.laws import parse_distribution
+    from mesasym.numeric.population.objective import PopulationObjective
+    from mesasym.numeric.training import SampleObjective
 
-    require_matplotlib()  # before minutes of training, not after
     for name, value, low in (("sequences", sequences, 2), ("test_sequences", test_sequences, 2), ("seed", seed, 0)):
         require(isinstance(value, (int, np.integer)) and value >= low, f"{name}={value!r} must be an integer >= {low}")
     require(steps is None or (isinstance(steps, (int, np.integer)) and steps >= 1), f"steps={steps!r} must be an integer >= 1")
@@ -391,7 +388,7 @@ def reproduce_figure1(
             result.final = _final_check(law, final, X_test, T)
             runs.append(result)
         del X_train, X_test, test, objective
-    files = plot_figure1(runs, theory, path)
+    files = plot(runs, theory, path) if plot is not None else []
     seconds = time.perf_counter() - begin
     say(f"wrote {len(files)} figures to {path} in {seconds:.0f} s")
     settings_record = {
@@ -405,155 +402,3 @@ def reproduce_figure1(
     }
     return Figure1Result(runs=runs, theory=theory, files=[str(f) for f in files], seconds=seconds, settings=settings_record)
 
-
-# ---------------------------------------------------------------------------
-# Plotting
-# ---------------------------------------------------------------------------
-
-
-class MissingDependencyError(MesasymError):
-    """matplotlib (a declared dependency, needed only for plotting) is not installed."""
-
-
-def require_matplotlib() -> None:
-    """Raise :class:`MissingDependencyError` with the fix when matplotlib cannot be imported."""
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        raise MissingDependencyError(
-            "plotting needs matplotlib, which is not installed; install the package with its dependencies "
-            "(pip install -e .) or pip install matplotlib"
-        ) from None
-
-_COLORS = ("tab:blue", "tab:orange", "tab:green")
-
-
-def _figure(rows: int, cols: int, width: float = 4.2, height: float = 3.2) -> Any:
-    require_matplotlib()
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(cols * width, rows * height), layout="constrained")
-
-
-def _panel(ax: Any, runs: list[RunResult], key: str, theory_lines: list[tuple[float, str, str]], ylabel: str, first: int = 0) -> None:
-    for color, run in zip(_COLORS, runs):
-        values = getattr(run, key)
-        steps = np.arange(values.size)
-        ax.plot(steps[first:], values[first:], color=color, lw=1.8, label=f"$(a_0,b_0)$ = {run.init}")
-        if key == "ab":
-            ax.plot(steps[first:], run.population_ab[first:], color=color, lw=0.8, ls=(0, (1, 1)), alpha=0.8)
-        if key == "test_loss_population":
-            ax.errorbar(
-                [steps[-1]], [run.final["test_loss_mc"]], yerr=[2 * run.final["test_loss_mc_se"]],
-                fmt="o", ms=3, color=color, capsize=2,
-            )
-        if key == "ratio_last":
-            se = run.ratio_last_se
-            ax.fill_between(steps[first:], (values - 2 * se)[first:], (values + 2 * se)[first:], color=color, alpha=0.1, lw=0)
-    for value, style, label in theory_lines:
-        ax.axhline(value, color="k" if style == "--" else "tab:red", ls=style, lw=1.2, label=label)
-    ax.set_xlabel("step")
-    ax.set_ylabel(ylabel)
-    ax.legend(fontsize=7, loc="best")
-
-
-def plot_figure1(runs: list[RunResult], theory: dict[str, dict[str, Any]], out: Path) -> list[Path]:
-    """Write ``figure1_<family>_<metric>.png`` (one panel per law) and the combined ``figure1.png``."""
-    by_setting: dict[str, list[RunResult]] = {}
-    for run in runs:
-        by_setting.setdefault(run.setting.spec, []).append(run)
-    families = [f for f in ("gaussian", "sparse") if any(r.setting.family == f for r in runs)]
-    rows_spec = []
-    for family in families:
-        specs = [s.spec for s in FIGURE1_SETTINGS if s.family == family and s.spec in by_setting]
-        rows_spec.append((family, "ab", specs))
-        rows_spec.append((family, "ratio_last" if family == "gaussian" else "test_loss_population", specs))
-
-    def draw(ax: Any, family: str, key: str, spec: str) -> None:
-        group = by_setting[spec]
-        th = theory[spec]
-        setting = group[0].setting
-        if key == "ab":
-            lines = [
-                (th["paper_product"], "--", f"paper: {th['paper_product']:.4g}"),
-                (th["derived_product_T"], ":", f"derived, T = 100: {th['derived_product_T']:.4g}"),
-            ]
-            _panel(ax, group, "ab", lines, "ab (mean of $a_j b_j$)")
-        elif key == "ratio_last":
-            lines = [
-                (th["paper_ratio"], "--", f"paper: {th['paper_ratio']:.3g}"),
-                (th["derived_ratio_T"], ":", f"derived, T = 100: {th['derived_ratio_T']:.4f}"),
-            ]
-            _panel(ax, group, "ratio_last", lines, "ratio pred/true at $T_{te}$", first=1)
-            for color, run in zip(_COLORS, group):  # population GD stays on the manifold: ratio = ab m_2 (derived)
-                steps = np.arange(run.population_ab.size)
-                ax.plot(steps[1:], run.population_ab[1:] * th["second_moment"], color=color, lw=0.8, ls=(0, (1, 1)))
-        else:
-            lines = [(th["paper_mse"], "--", f"paper: {th['paper_mse']:.3g}")]
-            _panel(ax, group, "test_loss_population", lines, "test loss (authors' 'MSE')", first=5)
-        ax.set_title(f"{setting.family}, {setting.label}, lr = {setting.lr:g}", fontsize=9)
-
-    written: list[Path] = []
-    for family, key, specs in rows_spec:
-        fig = _figure(1, len(specs))
-        axes = np.atleast_1d(fig.subplots(1, len(specs)))
-        for ax, spec in zip(axes, specs):
-            draw(ax, family, key, spec)
-        metric = {"ab": "ab", "ratio_last": "ratio", "test_loss_population": "mse"}[key]
-        target = out / f"figure1_{family}_{metric}.png"
-        fig.savefig(target, dpi=72)
-        written.append(target)
-    ncols = max(len(specs) for _, _, specs in rows_spec)
-    fig = _figure(len(rows_spec), ncols)
-    axes = np.array(fig.subplots(len(rows_spec), ncols), dtype=object).reshape(len(rows_spec), ncols)
-    for r, (family, key, specs) in enumerate(rows_spec):
-        for c in range(ncols):
-            if c < len(specs):
-                draw(axes[r, c], family, key, specs[c])
-            else:
-                axes[r, c].set_visible(False)
-    target = out / "figure1.png"
-    fig.savefig(target, dpi=60)
-    written.append(target)
-    return written
-
-
-def plot_explore(report: Any, path: str | Path) -> Path:
-    """The beyond-Assumption-2 exploration: ``ab``, off-manifold mass and loss against ``tau``, and the red blocks."""
-    target = Path(path)
-    if target.parent and not target.parent.exists():
-        raise InvalidInputError(f"--plot {str(path)!r}: the directory {str(target.parent)!r} does not exist")
-    fig = _figure(2, 3, width=3.8, height=3.1)
-    axes = fig.subplots(2, 3)
-    for flow, color in ((report.full, "tab:blue"), (report.clip, "tab:orange")):
-        axes[0, 0].plot(flow.tau, flow.ab_history, color=color, label=f"{flow.name} flow")
-        axes[0, 1].plot(flow.tau, np.maximum(flow.off_manifold_history, 1e-17), color=color, label=f"{flow.name} flow")
-        axes[0, 2].plot(flow.tau, flow.loss_history, color=color, label=f"{flow.name}: {flow.loss_final:.5g}")
-    if report.manifold_product is not None:
-        axes[0, 0].axhline(report.manifold_product, color="k", ls=":", lw=1, label="manifold optimum")
-    axes[0, 0].set(xlabel=r"$\tau$", ylabel="ab (mean of $a_j b_j$)", title=f"{report.spec}, d = {report.d}, T = {report.T}")
-    axes[0, 1].set(xlabel=r"$\tau$", ylabel="off-manifold norm", yscale="log")
-    axes[0, 2].set(xlabel=r"$\tau$", ylabel="population loss", yscale="log")
-    for ax in axes[0]:
-        ax.legend(fontsize=7)
-    full_product = report.full.pv12 @ report.full.kq32
-    blocks = [
-        (report.full.kq32.real, r"full $W^{KQ}_{32}$", report.full.kq32_structure.diagonal_mean),
-        (report.full.pv12.real, r"full $W^{PV}_{12}$", report.full.pv12_structure.diagonal_mean),
-        (full_product.real, r"full $W^{PV}_{12} W^{KQ}_{32}$", float(np.mean(np.diagonal(full_product)).real)),
-    ]
-    for ax, (block, title, diagonal) in zip(axes[1], blocks):
-        off = block - np.diag(np.diagonal(block))
-        limit = max(float(np.max(np.abs(off))), 1e-12)
-        image = ax.imshow(off, cmap="RdBu_r", vmin=-limit, vmax=limit)
-        fig.colorbar(image, ax=ax, shrink=0.8)
-        ax.set_title(f"{title}: off-diagonal part\n(diagonal {diagonal:.4g}; clip flow: all 0)", fontsize=8)
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.savefig(target, dpi=80)
-    return target
-
-
-def stderr_progress(message: str) -> None:
-    """Progress lines on stderr (the commands' default)."""
-    print(message, file=sys.stderr, flush=True)

@@ -61,7 +61,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mesasym.errors import require
-from mesasym.transformer import Parameters
+from mesasym.numeric.model import Parameters
 
 __all__ = [
     "PopulationObjective",
@@ -285,8 +285,8 @@ class PopulationObjective:
     is called when present. See the module docstring for the formulas.
 
     The products are small; with many evaluations in a row (as in
-    :func:`mesasym.population_flow.population_flow`) limiting BLAS to one thread
-    (:func:`mesasym.transformer.single_threaded_blas`) avoids the erratic
+    :func:`mesasym.numeric.population.flow.population_flow`) limiting BLAS to one thread
+    (:func:`mesasym.numeric.model.single_threaded_blas`) avoids the erratic
     slow-downs of BLAS threads on a busy machine.
 
     Example::
@@ -372,7 +372,7 @@ class PopulationObjective:
     def loss_and_gradient(self, params: Parameters) -> tuple[float, Parameters]:
         """Exact loss and full ``(3d, 3d)`` gradients (zero outside ``P`` and ``Q``).
 
-        Same convention as :func:`mesasym.transformer.loss_and_gradient`:
+        Same convention as :func:`mesasym.numeric.model.loss_and_gradient`:
         :math:`\\nabla = \\partial L/\\partial\\operatorname{Re} + i\\,\\partial L/\\partial\\operatorname{Im}`.
         """
         self._check(params)
