@@ -13,9 +13,14 @@ import numpy as np
 import sympy
 
 from mesasym.errors import InvalidInputError
-from mesasym.laws.numbers import _as_index, _format_number, _is_finite, _is_zero, _monomial_text, _same
-
-
+from mesasym.laws.numbers import (
+    _as_index,
+    _format_number,
+    _is_finite,
+    _is_zero,
+    _monomial_text,
+    _same,
+)
 
 #: Highest total degree of the monomials Assumption 2 is checked on (see
 #: :meth:`InitialTokenDistribution.check_assumption2`).

@@ -15,10 +15,26 @@ import numpy as np
 import sympy
 
 from mesasym.errors import InvalidInputError
-from mesasym.laws.base import Assumption2Report, InitialTokenDistribution, Kappas, _KAPPA_LABELS, _check_order
-from mesasym.laws.numbers import _check_count, _check_rng, _exact, _is_finite, _is_zero, _positive_finite, _probabilities, _real_finite, _show, _sign, _values_tuple
-
-
+from mesasym.laws.base import (
+    _KAPPA_LABELS,
+    Assumption2Report,
+    InitialTokenDistribution,
+    Kappas,
+    _check_order,
+)
+from mesasym.laws.numbers import (
+    _check_count,
+    _check_rng,
+    _exact,
+    _is_finite,
+    _is_zero,
+    _positive_finite,
+    _probabilities,
+    _real_finite,
+    _show,
+    _sign,
+    _values_tuple,
+)
 
 # --------------------------------------------------------------------------
 # i.i.d. coordinates

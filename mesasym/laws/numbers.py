@@ -21,8 +21,6 @@ import sympy
 
 from mesasym.errors import InvalidInputError
 
-
-
 # --------------------------------------------------------------------------
 # Exact numbers: input conversion, checks, formatting
 # --------------------------------------------------------------------------

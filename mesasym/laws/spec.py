@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from mesasym.errors import InvalidInputError
 from mesasym.laws.base import InitialTokenDistribution
-from mesasym.laws.families import BernoulliGaussian, Discrete, Gaussian, Laplace, Rademacher, ShiftedGaussian, StudentT, Uniform
+from mesasym.laws.families import (
+    BernoulliGaussian,
+    Discrete,
+    Gaussian,
+    Laplace,
+    Rademacher,
+    ShiftedGaussian,
+    StudentT,
+    Uniform,
+)
 from mesasym.laws.numbers import _find_top_level, _split_top_level
 from mesasym.laws.vectors import DiscreteVectorLaw, Mixture, Ones, Sparse
-
-
 
 # --------------------------------------------------------------------------
 # Text specs

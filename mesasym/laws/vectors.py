@@ -14,9 +14,17 @@ import sympy
 from mesasym.errors import InvalidInputError
 from mesasym.laws.base import InitialTokenDistribution
 from mesasym.laws.families import _cumulative, _merge_atoms
-from mesasym.laws.numbers import _check_count, _check_rng, _format_number, _is_zero, _positive_finite, _probabilities, _real_finite, _split_top_level, _values_tuple
-
-
+from mesasym.laws.numbers import (
+    _check_count,
+    _check_rng,
+    _format_number,
+    _is_zero,
+    _positive_finite,
+    _probabilities,
+    _real_finite,
+    _split_top_level,
+    _values_tuple,
+)
 
 # --------------------------------------------------------------------------
 # Laws with dependent coordinates
@@ -272,7 +280,9 @@ class Mixture(InitialTokenDistribution):
 
     @classmethod
     def _from_spec_values(cls, values: dict[str, Any]) -> InitialTokenDistribution:
-        from mesasym.laws.spec import parse_distribution  # the spec parser knows this class: import late
+        from mesasym.laws.spec import (
+            parse_distribution,  # the spec parser knows this class: import late
+        )
 
         components = [
             parse_distribution(_parse_bracketed(token, "components", cls.name))
