@@ -63,10 +63,10 @@ def test_skewed_law_violates_the_reduction(capsys: pytest.CaptureFixture[str]) -
 @pytest.mark.parametrize(
     "argv,fragment",
     [
-        (["--T", "2"], "--T='2' must be an integer >= 3"),
-        (["--T", "ten"], "--T='ten' must be an integer >= 3"),
-        (["--d", "0"], "--d='0' must be an integer >= 1"),
-        (["--dps", "0"], "--dps='0'"),
+        (["--T", "2"], "argument --T: '2' must be an integer >= 3"),
+        (["--T", "ten"], "argument --T: 'ten' must be an integer >= 3"),
+        (["--d", "0"], "argument --d: '0' must be an integer >= 1"),
+        (["--dps", "0"], "argument --dps: '0' must be an integer >= 15"),
         (["--dist", "gaussian"], "needs --d"),
         (["--d", "2", "--dist", "nosuchlaw"], "unknown distribution name"),
     ],

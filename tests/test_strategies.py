@@ -223,7 +223,7 @@ def test_case_command_for_negative_starts_is_unambiguous() -> None:
     command = ms.Case(Gaussian(1), d=2, T=4, a0=sp.Rational(-1, 5), b0=-2).command()
     assert "--a0=-1/5" in command and "--b0=-2" in command
     args = _parse_command(command)
-    assert (args.a0, args.b0) == ("-1/5", "-2")
+    assert (args.a0, args.b0) == (sp.Rational(-1, 5), -2)
 
 
 @settings(max_examples=5, phases=[Phase.generate], database=None)

@@ -19,49 +19,32 @@ from typing import Any
 
 import sympy as sp
 
-from mesasym.commands import integer_option
+from mesasym.commands import options as O
 from mesasym.errors import InvalidInputError
 
 NAME = "capability"
 HELP = "Decide whether the trained model recovers the AR process (Theorem 2), with the reason and the limits."
 
-EXIT_OK = 0
-EXIT_CHECK_FAILED = 1
-EXIT_HYPOTHESES_VIOLATED = 3
+EXIT_OK = O.EXIT_OK
+EXIT_CHECK_FAILED = O.EXIT_CHECK_FAILED
+EXIT_HYPOTHESES_VIOLATED = O.EXIT_HYPOTHESES_VIOLATED
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options: ``--dist`` (required), ``--T``, ``--d``, ``--json``."""
-    parser.add_argument("--dist", metavar="SPEC", required=True, help="law of x_1, e.g. 'gaussian:sigma=1', 'sparse:c=1'")
-    parser.add_argument("--T", dest="T", metavar="N", default="100", help="training sequence length, an integer >= 3 (default 100)")
-    parser.add_argument(
-        "--d", dest="d", metavar="N", help="dimension, an integer >= 1 (default 5, or the dimension the law fixes)"
+    """Options: ``--dist`` (required), ``--T``, ``--d``, ``--monte-carlo``, ``--seed``."""
+    O.add_dist(parser, required=True, help="law of x_1, e.g. 'gaussian:sigma=1', 'sparse:c=1'")
+    O.add_T(parser, default=100, help="training sequence length")
+    O.add_d(parser, default=None, help="dimension (default 5, or the dimension the law fixes)")
+    O.add_int(
+        parser, "--monte-carlo", minimum=2, maximum=10**6,
+        help="also train the full model (exact population flow; needs d <= 8, T <= 2000) and compare per-position "
+        "MSE and ratio on N fresh sequences with the derived values (exit 1 if some |z| > 5)",
     )
-    parser.add_argument(
-        "--monte-carlo",
-        metavar="N",
-        help="also train the full model (exact population flow) and compare per-position MSE and ratio on N "
-        "fresh sequences with the derived values (exit 1 if some |z| > 5)",
-    )
-    parser.add_argument("--seed", metavar="N", default="0", help="seed of the Monte Carlo sequences (default 0)")
-    parser.add_argument("--json", action="store_true", help="print only JSON")
+    O.add_seed(parser, help="seed of the Monte Carlo sequences")
 
 
 #: |z| above which the Monte Carlo comparison fails (about 2T comparisons; 5 sigma keeps false alarms rare).
 Z_FAIL = 5.0
-
-
-def law_and_dimension(spec: str, d_text: Any, default_d: int) -> tuple[Any, int]:
-    """Parse ``--dist`` and ``--d`` (default ``default_d`` unless the law fixes the dimension)."""
-    from mesasym.laws import parse_distribution
-
-    law = parse_distribution(spec)
-    if d_text is None:
-        d = law.fixed_dimension or default_d
-    else:
-        d = integer_option(d_text, "--d", 1, 64)
-    law.validate_dimension(d)
-    return law, d
 
 
 def _claim(name: str, claimed: Any, derived: Any) -> dict[str, Any]:
@@ -151,10 +134,8 @@ def run(args: argparse.Namespace) -> int:
     """Decide and print."""
     from mesasym.compare.capability import decide_recovery
 
-    T = integer_option(args.T, "--T", 3, 10**12)
-    law, d = law_and_dimension(args.dist, args.d, 5)
-    n_mc = None if args.monte_carlo is None else integer_option(args.monte_carlo, "--monte-carlo", 2, 10**6)
-    seed = integer_option(args.seed, "--seed", 0, 2**63 - 1)
+    T, n_mc, seed = args.T, args.monte_carlo, args.seed
+    law, d = O.law_and_dimension(args.dist, args.d, 5)
     if n_mc is not None and (d > 8 or T > 2000):
         raise InvalidInputError(f"--monte-carlo needs d <= 8 and T <= 2000 (the exact population engine), got d={d}, T={T}")
     verdict = decide_recovery(law, d, T)
@@ -165,7 +146,8 @@ def run(args: argparse.Namespace) -> int:
 
         from mesasym.compare.capability import check_positions
 
-        check = check_positions(law, d, T, n_mc, np.random.default_rng(seed))
+        with O.progress(args, "capability --monte-carlo: population flow and fresh sequences"):
+            check = check_positions(law, d, T, n_mc, np.random.default_rng(seed))
     status = EXIT_OK
     if not verdict.hypotheses_satisfied:
         status = EXIT_HYPOTHESES_VIOLATED

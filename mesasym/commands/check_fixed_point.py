@@ -11,51 +11,56 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-from mesasym.cli import EXIT_CHECK_FAILED, EXIT_HYPOTHESES_VIOLATED, EXIT_OK
-from mesasym.errors import InvalidInputError
+from mesasym.commands import options as O
 
 NAME = "check-fixed-point"
 HELP = "verify Theorem 1 (the fixed point a~b~) for one setting against three independent sources"
 
-_EXIT = {"verified": EXIT_OK, "failed": EXIT_CHECK_FAILED, "hypotheses-violated": EXIT_HYPOTHESES_VIOLATED}
-_PLOT_SUFFIXES = (".png", ".pdf", ".svg")
+_EXIT = {"verified": O.EXIT_OK, "failed": O.EXIT_CHECK_FAILED, "hypotheses-violated": O.EXIT_HYPOTHESES_VIOLATED}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--T", type=int, default=50, help="sequence length, >= 3 (default 50)")
-    parser.add_argument("--d", type=int, default=5, help="token dimension, >= 1 (default 5)")
-    parser.add_argument("--dist", default="gaussian:sigma=1", help="law of x_1, e.g. uniform:w=1 (default gaussian:sigma=1)")
-    parser.add_argument("--a0", default="0.1", help="initial W^KQ_32 = a0 I (default 0.1; read exactly)")
-    parser.add_argument("--b0", default="0.1", help="initial W^PV_12 = b0 I (default 0.1; read exactly)")
+    from mesasym.precise import EXACT_T_MAX
+
+    O.add_T(parser, default=50, maximum=EXACT_T_MAX, help="sequence length (beyond the maximum: mesasym derive)")
+    O.add_d(parser, default=5)
+    O.add_dist(parser, default="gaussian:sigma=1", help="law of x_1, e.g. uniform:w=1 (default gaussian:sigma=1)")
+    O.add_start(parser)
     parser.add_argument(
         "--engine",
         choices=("population", "monte-carlo"),
         help="how the full model is trained: exact population gradient flow (default when d <= 8) "
         "or gradient descent on a Monte Carlo sample",
     )
-    parser.add_argument("--samples", type=int, default=10_000, help="Monte Carlo training sequences (default 10000)")
-    parser.add_argument("--steps", type=int, help="Monte Carlo gradient steps (default: enough for the reduced flow to converge)")
-    parser.add_argument("--lr", type=float, help="Monte Carlo step size (default: 1 / largest Hessian eigenvalue)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of every random draw (default 0)")
-    parser.add_argument("--dps", type=int, default=50, help="decimal digits of the high-precision parts (default 50)")
-    parser.add_argument("--json", action="store_true", help="print only JSON on stdout")
-    parser.add_argument("--plot", metavar="PATH", help="draw a(tau), b(tau), ab(tau) against the reduced ODE (.png/.pdf/.svg)")
-    parser.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
+    O.add_int(parser, "--samples", minimum=2, maximum=10**6, default=10_000, help="Monte Carlo training sequences")
+    O.add_int(
+        parser, "--steps", minimum=1, maximum=10**6,
+        help="Monte Carlo gradient steps (default: enough for the reduced flow to converge)",
+    )
+    O.add_real(parser, "--lr", minimum=0, help="Monte Carlo step size, > 0 (default: 1 / largest Hessian eigenvalue)")
+    O.add_seed(parser)
+    O.add_dps(parser)
+    O.add_output_file(
+        parser, "--plot", suffixes=O.PLOT_SUFFIXES, help="draw a(tau), b(tau), ab(tau) against the reduced ODE (.png/.pdf/.svg)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from mesasym.compare.fixed_point import FixedPointSettings, verify_fixed_point
 
-    plot_path = _plot_path(args.plot) if args.plot else None
+    plot_path = args.plot
+    if plot_path is not None:
+        from mesasym.report.plots import require_matplotlib
+
+        require_matplotlib()
     settings = FixedPointSettings(
         T=args.T,
         d=args.d,
         dist=args.dist,
-        a0=args.a0,
-        b0=args.b0,
+        a0=O.decimal_text(args.a0),
+        b0=O.decimal_text(args.b0),
         engine=args.engine,
         samples=args.samples,
         steps=args.steps,
@@ -63,9 +68,8 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         dps=args.dps,
     )
-    show_progress = not args.quiet and sys.stderr.isatty()
-    progress = (lambda message: print(f"  .. {message}", file=sys.stderr, flush=True)) if show_progress else None
-    report = verify_fixed_point(settings, progress=progress)
+    with O.progress(args, NAME) as bar:
+        report = verify_fixed_point(settings, progress=O.message_sink(bar) if O.progress_enabled(args) else None)
     if plot_path is not None:
         from mesasym.report.plots import plot_fixed_point
 
@@ -75,15 +79,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(render(report, plot_path))
     return _EXIT[report.verdict]
-
-
-def _plot_path(text: str) -> Path:
-    path = Path(text)
-    if path.suffix.lower() not in _PLOT_SUFFIXES:
-        raise InvalidInputError(f"--plot {text!r} must end in one of {', '.join(_PLOT_SUFFIXES)}")
-    if not path.parent.is_dir():
-        raise InvalidInputError(f"--plot {text!r}: the directory {str(path.parent)!r} does not exist")
-    return path
 
 
 def _short(value: object, width: int = 22) -> str:

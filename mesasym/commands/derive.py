@@ -18,27 +18,22 @@ from typing import Any
 
 import sympy as sp
 
-from mesasym.commands import integer_option
+from mesasym.commands import options as O
 from mesasym.errors import InvalidInputError
 
 NAME = "derive"
 HELP = "Derive the reduced (a, b) gradient flow and Theorem 1's fixed point symbolically (SymPy)."
 
 CONVENTION = "grad = dL/dRe + i dL/dIm = 2 dL/d conj(z); flow d(theta)/d(tau) = -grad L"
-EXIT_OK = 0
-EXIT_HYPOTHESES_VIOLATED = 3
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options: ``--T``, ``--d``, ``--dist``, ``--dps``, ``--latex``, ``--json``."""
-    parser.add_argument("--T", dest="T", metavar="N", help="sequence length, an integer >= 3 (default: symbolic)")
-    parser.add_argument("--d", dest="d", metavar="N", help="dimension, an integer >= 1 (default: symbolic)")
-    parser.add_argument(
-        "--dist", metavar="SPEC", help="law of x_1, e.g. 'gaussian:sigma=1' (needs --d unless the law fixes d)"
-    )
-    parser.add_argument("--dps", metavar="N", default="50", help="significant digits of the decimal value (default 50)")
-    parser.add_argument("--latex", metavar="DIR", help="write the LaTeX documents into DIR")
-    parser.add_argument("--json", action="store_true", help="print only JSON")
+    """Options: ``--T``, ``--d``, ``--dist``, ``--dps``, ``--latex``."""
+    O.add_T(parser, default=None, help="sequence length (default: symbolic)")
+    O.add_d(parser, default=None, help="dimension (default: symbolic)")
+    O.add_dist(parser, help="law of x_1, e.g. 'gaussian:sigma=1' (needs --d unless the law fixes d)")
+    O.add_dps(parser, help="significant digits of the decimal value")
+    O.add_output_dir(parser, "--latex", help="write the LaTeX documents into DIR")
 
 
 def _law(spec: str | None, d: int | None) -> tuple[Any, int | None, tuple | None, Any, list[str]]:
@@ -68,13 +63,11 @@ def _float(expr: sp.Expr) -> float | None:
 def run(args: argparse.Namespace) -> int:
     """Run the derivation and print (or write) the results."""
     from mesasym.precise import fixed_point_mp, mp_string
-    from mesasym.report.latex import Specialisation, write_derivations
+    from mesasym.report.latex import DOCUMENT_NAMES, Specialisation, write_derivations
     from mesasym.symbolic import symbols as S
     from mesasym.symbolic.reduced_flow import derive_reduced_flow
 
-    T = None if args.T is None else integer_option(args.T, "--T", 3)
-    d = None if args.d is None else integer_option(args.d, "--d", 1)
-    dps = integer_option(args.dps, "--dps", 1, 100_000)
+    T, d, dps = args.T, args.d, args.dps
     law, d, kappas, second_moment, reasons = _law(args.dist, d)
     if kappas is not None and not (sp.sympify(kappas[0]).is_positive and sp.sympify(kappas[1]).is_positive):
         raise InvalidInputError(f"--dist={args.dist!r} gives kappa1={kappas[0]}, kappa2={kappas[1]}; both must be > 0")
@@ -86,9 +79,10 @@ def run(args: argparse.Namespace) -> int:
     written: list[str] = []
     if args.latex is not None:
         spec = Specialisation(T=T, d=d, dist=args.dist, kappas=kappas, second_moment=second_moment, dps=dps)
-        written = [str(p) for p in write_derivations(args.latex, spec)]
+        with O.progress(args, "derive --latex", total=len(DOCUMENT_NAMES), unit="doc") as bar:
+            written = [str(p) for p in write_derivations(args.latex, spec, progress=O.message_sink(bar))]
 
-    status = EXIT_HYPOTHESES_VIOLATED if reasons else EXIT_OK
+    status = O.EXIT_HYPOTHESES_VIOLATED if reasons else O.EXIT_OK
     kappa_text = (
         {"kappa1": str(kappas[0]), "kappa2": str(kappas[1]), "kappa3": str(kappas[2])}
         if kappas is not None

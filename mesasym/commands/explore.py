@@ -18,8 +18,7 @@ import json
 
 import numpy as np
 
-from mesasym.commands import integer_option
-from mesasym.commands.capability import law_and_dimension
+from mesasym.commands import options as O
 from mesasym.errors import InvalidInputError
 
 NAME = "explore"
@@ -27,24 +26,15 @@ HELP = "Beyond Assumption 2: the full model's population flow against the clip f
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options: ``--dist`` (required), ``--T``, ``--d``, ``--init``, ``--json``, ``--plot``."""
-    parser.add_argument("--dist", metavar="SPEC", required=True, help="law of x_1, e.g. 'ones', 'shifted-gaussian:mu=0.5'")
-    parser.add_argument("--T", dest="T", metavar="N", default="100", help="sequence length, an integer >= 3 (default 100)")
-    parser.add_argument("--d", dest="d", metavar="N", help="dimension (default 5, or the dimension the law fixes); at most 8")
-    parser.add_argument("--init", metavar="A0,B0", default="0.1,0.1", help="Assumption-1 start (default 0.1,0.1)")
-    parser.add_argument("--json", action="store_true", help="print only JSON")
-    parser.add_argument("--plot", metavar="PATH", help="write a PNG of the two flows and the red blocks")
-
-
-def _start(text: str) -> tuple[float, float]:
-    parts = str(text).split(",")
-    try:
-        values = tuple(float(p) for p in parts)
-    except ValueError:
-        values = ()
-    if len(values) != 2 or not all(np.isfinite(v) for v in values):
-        raise InvalidInputError(f"--init={text!r} must be two finite numbers A0,B0, e.g. 0.1,0.1")
-    return values  # type: ignore[return-value]
+    """Options: ``--dist`` (required), ``--T``, ``--d``, ``--a0``/``--b0``, ``--plot``."""
+    O.add_dist(parser, required=True, help="law of x_1, e.g. 'ones', 'shifted-gaussian:mu=0.5'")
+    O.add_T(parser, default=100, maximum=2000, help="sequence length (the exact population engine's tables cost ~T^2)")
+    O.add_d(
+        parser, default=None, maximum=8,
+        help="dimension (default 5, or the dimension the law fixes; the population engine stores (2d)^6 entries)",
+    )
+    O.add_start(parser)
+    O.add_output_file(parser, "--plot", suffixes=(".png",), help="write a PNG of the two flows and the red blocks")
 
 
 def _matrix(block: np.ndarray) -> str:
@@ -55,18 +45,20 @@ def run(args: argparse.Namespace) -> int:
     """Run both flows and print the comparison."""
     from mesasym.compare.beyond_assumption import explore
 
-    T = integer_option(args.T, "--T", 3, 2000)
-    law, d = law_and_dimension(args.dist, args.d, 5)
-    if d > 8:
-        raise InvalidInputError(f"--d={d} must be <= 8 (the exact population engine stores (2d)^6 entries)")
-    start = _start(args.init)
-    if start == (0.0, 0.0) or start[0] == -start[1]:
-        raise InvalidInputError(f"--init={args.init!r} lies on a0 = -b0, where the flow goes to the saddle at the origin")
+    T = args.T
+    law, d = O.law_and_dimension(args.dist, args.d, 5)
+    if args.a0 == -args.b0:
+        raise InvalidInputError(
+            f"--a0={O.decimal_text(args.a0)}, --b0={O.decimal_text(args.b0)} lie on a0 = -b0, where the flow goes "
+            "to the saddle at the origin"
+        )
+    start = (float(args.a0), float(args.b0))
     if args.plot is not None:
         from mesasym.report.plots import require_matplotlib
 
         require_matplotlib()
-    report = explore(law, d, T, start)
+    with O.progress(args, "explore: full and clip population flows"):
+        report = explore(law, d, T, start)
     written = None
     if args.plot is not None:
         from mesasym.report.plots import plot_explore
@@ -77,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         payload["plot"] = written
         payload["gradient_convention"] = "grad = dL/dRe + i dL/dIm = 2 dL/d conj(z); flow d(theta)/d(tau) = -grad L"
         print(json.dumps(payload, indent=2))
-        return 0
+        return O.EXIT_OK
 
     lines = [
         f"mesasym explore: {report.spec}, d = {d}, T = {T}, start (a0, b0) = {start}",
@@ -111,4 +103,4 @@ def run(args: argparse.Namespace) -> int:
     if written:
         lines.append(f"  wrote {written}")
     print("\n".join(lines))
-    return 0
+    return O.EXIT_OK

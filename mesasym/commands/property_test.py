@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
-from mesasym.cli import EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE
+from mesasym.errors import MissingDependencyError
+
+from mesasym.commands import options as O
+from mesasym.commands.exit_codes import EXIT_CHECK_FAILED, EXIT_OK
 
 NAME = "property-test"
 HELP = "run the shipped Hypothesis property suite (Theorem 1 over generated laws, sizes and starts)"
@@ -35,10 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Hypothesis profile: dev (quick), ci (derandomized), thorough (many examples); "
         "default: $MESASYM_HYPOTHESIS_PROFILE, else dev",
     )
-    parser.add_argument(
-        "--examples",
-        type=int,
-        metavar="N",
+    O.add_int(
+        parser, "--examples", minimum=1, maximum=100_000,
         help="examples per cheap property instead of the profile's number (expensive properties run "
         "a tenth or a twentieth of it, at least 2)",
     )
@@ -56,35 +56,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--skip-slow", action="store_true", help="skip the properties that train models (flows, Monte Carlo)")
     parser.add_argument("--list", action="store_true", help="list the properties and broken variants, then exit")
-    parser.add_argument("--json", action="store_true", help="print only JSON on stdout")
 
 
-def _missing_hypothesis() -> str | None:
+def _require_hypothesis() -> None:
     try:
         import hypothesis  # noqa: F401
     except ImportError:
-        return (
-            "mesasym property-test: error: the property suite needs hypothesis, which is not installed "
-            "(pip install hypothesis)"
-        )
-    return None
+        raise MissingDependencyError(
+            "the property suite needs hypothesis, which is not installed (pip install hypothesis)"
+        ) from None
 
 
 def run(args: argparse.Namespace) -> int:
-    problem = _missing_hypothesis()
-    if problem is not None:
-        print(problem, file=sys.stderr)
-        return EXIT_USAGE
+    _require_hypothesis()
 
-    from mesasym.errors import InvalidInputError
     from mesasym.testing.properties import PROPERTIES, get_property, run_property
     from mesasym.testing.subject import BROKEN_VARIANTS, DEFAULT_SUBJECT, broken_subject
 
     if args.list:
         print(_listing(PROPERTIES, BROKEN_VARIANTS))
         return EXIT_OK
-    if args.examples is not None and args.examples < 1:
-        raise InvalidInputError(f"--examples {args.examples} must be an integer >= 1")
 
     subject = DEFAULT_SUBJECT
     variant = None
@@ -114,11 +105,15 @@ def run(args: argparse.Namespace) -> int:
         print(header, flush=True)
 
     results = []
-    for prop in chosen:
-        result = run_property(prop, subject=subject, profile=profile, max_examples=args.examples, database=None)
-        results.append(result)
-        if not args.json:
-            print(_render(result, broken=variant is not None), flush=True)
+    with O.progress(args, "property-test", total=len(chosen), unit="property") as bar:
+        for prop in chosen:
+            bar.set_postfix_str(prop.name)
+            result = run_property(prop, subject=subject, profile=profile, max_examples=args.examples, database=None)
+            results.append(result)
+            bar.update(1)
+            if not args.json:
+                bar.clear()
+                print(_render(result, broken=variant is not None), flush=True)
 
     if variant is not None:
         good = [r.verdict == "falsified" for r in results]

@@ -11,7 +11,8 @@ each from ``(a0, b0) in {(0.1, 0.1), (0.5, 1.5), (2, 2)}``, and writes
 Cost: one loss + gradient evaluation takes about ``0.05 s`` per 1,000 training
 sequences on the reference machine; 18 runs take 3,210 steps in all. The default
 ``--sequences 2000`` finishes in about ten minutes; the authors' ``--sequences
-10000`` takes about half an hour. Progress goes to stderr.
+10000`` takes about half an hour. A progress bar is shown when stderr is a terminal.
+``--json`` prints the summary (the contents of ``figure1.json``) instead of the file names.
 
 Exit status: 0, or 2 for invalid input.
 """
@@ -21,7 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from mesasym.commands import integer_option
+from mesasym.commands import options as O
 
 NAME = "reproduce"
 HELP = "Reproduce a figure of the paper (figure1: ab dynamics, ratio and MSE panels) with the authors' settings."
@@ -30,50 +31,45 @@ DEFAULT_SEQUENCES = 2000
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``figure1``, ``--out``, ``--sequences``, ``--test-sequences``, ``--steps``, ``--seed``, ``--only``, ``--quiet``."""
+    """``figure1``, ``--out``, ``--sequences``, ``--test-sequences``, ``--steps``, ``--seed``, ``--only``."""
     parser.add_argument("figure", choices=["figure1"], help="which figure (figure1)")
-    parser.add_argument("--out", metavar="DIR", required=True, help="directory for the PNGs and figure1.json")
-    parser.add_argument(
-        "--sequences",
-        metavar="N",
-        default=str(DEFAULT_SEQUENCES),
-        help=f"training sequences per law (default {DEFAULT_SEQUENCES}; the authors used 10000, about 3x slower)",
+    O.add_output_dir(parser, "--out", required=True, help="directory for the PNGs and figure1.json (created if needed)")
+    O.add_int(
+        parser, "--sequences", minimum=2, maximum=10**6, default=DEFAULT_SEQUENCES,
+        help="training sequences per law (the authors used 10000, about 3x slower than the default)",
     )
-    parser.add_argument("--test-sequences", metavar="N", default="10000", help="fresh test sequences per law (default 10000)")
-    parser.add_argument("--steps", metavar="N", help="override every run's number of steps (default: the authors' 120-200)")
-    parser.add_argument("--seed", metavar="N", default="1", help="seed of the data (default 1)")
+    O.add_int(parser, "--test-sequences", minimum=2, maximum=10**6, default=10_000, help="fresh test sequences per law")
+    O.add_int(parser, "--steps", minimum=1, maximum=10**6, help="override every run's number of steps (default: the authors' 120-200)")
+    O.add_seed(parser, default=1, help="seed of the data")
     parser.add_argument(
         "--only", choices=["gaussian", "sparse"], help="only the Gaussian or only the sparse panels (default both)"
     )
-    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
 
 def run(args: argparse.Namespace) -> int:
     """Train, plot, write the JSON summary."""
-    from pathlib import Path
-
     from mesasym.compare.figure1 import reproduce_figure1
     from mesasym.report.plots import plot_figure1, require_matplotlib
-    from mesasym.commands import stderr_progress
 
-    sequences = integer_option(args.sequences, "--sequences", 2, 10**6)
-    test_sequences = integer_option(args.test_sequences, "--test-sequences", 2, 10**6)
-    steps = None if args.steps is None else integer_option(args.steps, "--steps", 1, 10**6)
-    seed = integer_option(args.seed, "--seed", 0, 2**63 - 1)
     require_matplotlib()
     families = (args.only,) if args.only else ("gaussian", "sparse")
-    result = reproduce_figure1(
-        args.out,
-        sequences=sequences,
-        test_sequences=test_sequences,
-        steps=steps,
-        seed=seed,
-        families=families,
-        progress=None if args.quiet else stderr_progress,
-        plot=plot_figure1,
-    )
-    summary = Path(args.out) / "figure1.json"
-    summary.write_text(json.dumps(result.as_dict(), indent=2) + "\n", encoding="utf-8")
-    for name in result.files + [str(summary)]:
-        print(name)
-    return 0
+    with O.progress(args, "reproduce figure1", unit="report") as bar:
+        result = reproduce_figure1(
+            args.out,
+            sequences=args.sequences,
+            test_sequences=args.test_sequences,
+            steps=args.steps,
+            seed=args.seed,
+            families=families,
+            progress=O.message_sink(bar) if O.progress_enabled(args) else None,
+            plot=plot_figure1,
+        )
+    summary = args.out / "figure1.json"
+    payload = result.as_dict()
+    summary.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    if args.json:
+        print(json.dumps({**payload, "files": result.files + [str(summary)]}, indent=2))
+    else:
+        for name in result.files + [str(summary)]:
+            print(name)
+    return O.EXIT_OK

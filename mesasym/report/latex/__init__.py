@@ -22,7 +22,7 @@ fresh regeneration: ``python -m mesasym.report.latex derivations`` or
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from mesasym.errors import InvalidInputError
@@ -45,18 +45,28 @@ __all__ = [
 DOCUMENT_NAMES = ("theorem1.tex", "corollary1.tex", "invariance.tex", "capability.tex")
 
 
-def write_derivations(directory: str | Path, spec: Specialisation | None = None) -> list[Path]:
-    """Write the three documents into ``directory`` (created if needed); returns their paths."""
+def write_derivations(
+    directory: str | Path, spec: Specialisation | None = None, progress: Callable[[str], None] | None = None
+) -> list[Path]:
+    """Write the documents into ``directory`` (created if needed); returns their paths.
+
+    ``progress(name)`` is called before each document is derived and printed.
+    """
     path = Path(directory)
     if path.exists() and not path.is_dir():
         raise InvalidInputError(f"--latex {str(directory)!r} exists and is not a directory")
     path.mkdir(parents=True, exist_ok=True)
-    texts = {
-        "theorem1.tex": theorem1_document(spec),
-        "corollary1.tex": corollary1_document(),
-        "invariance.tex": invariance_document(),
-        "capability.tex": capability_document(),
+    builders: dict[str, Callable[[], str]] = {
+        "theorem1.tex": lambda: theorem1_document(spec),
+        "corollary1.tex": corollary1_document,
+        "invariance.tex": invariance_document,
+        "capability.tex": capability_document,
     }
+    texts = {}
+    for name in DOCUMENT_NAMES:  # derive every document before writing any
+        if progress is not None:
+            progress(name)
+        texts[name] = builders[name]()
     written = []
     for name in DOCUMENT_NAMES:
         target = path / name
