@@ -14,6 +14,9 @@ every law of ``x_1`` knows
 
 * whether it satisfies **Assumption 2** (:meth:`InitialTokenDistribution.check_assumption2`).
 
+The transition laws of ``W`` (the law of each eigenvalue, ``--process``) live in
+:mod:`mesasym.laws.processes` (:func:`parse_process`).
+
 The sampler and the exact moments are written independently of each other, so
 the tests can check one against the other (Monte Carlo z-scores).
 
@@ -60,6 +63,17 @@ from mesasym.laws.families import (
     StudentT,
     Uniform,
 )
+from mesasym.laws.processes import (
+    PROCESS_NAMES,
+    Damped,
+    ProcessMixture,
+    RootsOfUnity,
+    TransitionLaw,
+    UniformPhases,
+    VonMises,
+    is_uniform_process,
+    parse_process,
+)
 from mesasym.laws.spec import DISTRIBUTION_NAMES, parse_distribution
 from mesasym.laws.vectors import DiscreteVectorLaw, Mixture, Ones, Sparse
 
@@ -67,6 +81,15 @@ __all__ = [
     "ASSUMPTION2_MAX_DEGREE",
     "ASSUMPTION2_MAX_DISTINCT",
     "DISTRIBUTION_NAMES",
+    "PROCESS_NAMES",
+    "Damped",
+    "ProcessMixture",
+    "RootsOfUnity",
+    "TransitionLaw",
+    "UniformPhases",
+    "VonMises",
+    "is_uniform_process",
+    "parse_process",
     "Assumption2Report",
     "BernoulliGaussian",
     "Discrete",

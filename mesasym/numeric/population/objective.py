@@ -283,6 +283,10 @@ class PopulationObjective:
     ``dist`` is any object with ``moment_tensor(order, d)`` (mixed moments of
     ``x_1`` as a float array of shape ``(d,)*order``); ``validate_dimension(d)``
     is called when present. See the module docstring for the formulas.
+    ``process`` is the transition law of the eigenvalues of ``W``
+    (:mod:`mesasym.laws.processes`); ``None`` or ``uniform`` is the paper's law (the
+    counting tables above); any other law uses
+    :func:`~mesasym.numeric.population.process_tables.process_count_tables`.
 
     The products are small; with many evaluations in a row (as in
     :func:`mesasym.numeric.population.flow.population_flow`) limiting BLAS to one thread
@@ -295,7 +299,7 @@ class PopulationObjective:
         value, grad = obj.loss_and_gradient(Parameters.assumption1(3, 0.1, 0.1))
     """
 
-    def __init__(self, dist, d: int, T: int) -> None:
+    def __init__(self, dist, d: int, T: int, process=None) -> None:
         require(
             isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d >= 1,
             f"d={d!r} must be an integer >= 1",
@@ -315,7 +319,13 @@ class PopulationObjective:
         self.T = T = int(T)
         D = 2 * d
         self.D = D
-        tables = count_tables(T)
+        self.process = None if process is None or getattr(process, "name", None) == "uniform" else process
+        if self.process is None:
+            tables = count_tables(T)
+        else:  # another transition law of W: the phase indicators become the law's moments
+            from mesasym.numeric.population.process_tables import process_count_tables
+
+            tables = process_count_tables(T, self.process)
         self.moments = {order: _moment(dist, order, d) for order in (2, 4, 6)}
 
         # G[(s0 j0)(s1 j1)(s2 j2), (s3 j3)(s4 j4)(s5 j5)] = M6[j] * N_G[pi(j), s]
@@ -330,11 +340,16 @@ class PopulationObjective:
         counts = _shift_lookup(counts, 4, fixed_first=True)  # (d,)*4 + (2,)*3
         h = counts * self.moments[4][(...,) + (None,) * 3]
         self.h = np.ascontiguousarray(h.transpose(0, 4, 1, 5, 2, 6, 3).reshape(d, D**3))
-        self.L0 = 0.5 * (T - 2) * float(np.trace(self.moments[2]))
+        if self.process is None:
+            self.L0 = 0.5 * (T - 2) * float(np.trace(self.moments[2]))
+        else:  # E|x_{t+1,j}|^2 = E[lambda^t conj(lambda)^t] E x_j^2
+            M = self.process.moment_matrix(T - 1)
+            self.L0 = 0.5 * float(sum(M[t, t] for t in range(2, T))) * float(np.trace(self.moments[2]))
         self._G_by_q = self.G.reshape(D**4, D**2)  # rows (alpha, a'), columns (b'c')
 
     def __repr__(self) -> str:
-        return f"PopulationObjective(dist={self.dist!r}, d={self.d}, T={self.T})"
+        extra = "" if self.process is None else f", process={self.process.spec()!r}"
+        return f"PopulationObjective(dist={self.dist!r}, d={self.d}, T={self.T}{extra})"
 
     # --- core ----------------------------------------------------------
     def _check(self, params: Parameters) -> None:
