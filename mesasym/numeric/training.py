@@ -35,6 +35,8 @@ __all__ = [
     "TrainingHistory",
     "TrainingResult",
     "train",
+    "largest_stable_step",
+    "SAMPLE_METHODS",
 ]
 
 
@@ -44,23 +46,55 @@ class Objective(Protocol):
     def loss_and_gradient(self, params: Parameters) -> tuple[float, Parameters]: ...
 
 
+#: Implementations of :class:`SampleObjective` (see there).
+SAMPLE_METHODS: tuple[str, ...] = ("auto", "compiled", "reduced", "prefix")
+
+
 class SampleObjective:
     """Empirical loss on a fixed sample ``X`` of shape ``(n, T, d)``.
 
-    The prefix sums :math:`S_t` do not depend on the parameters; they are
-    computed once and kept when they take at most ``cache_bytes`` (about
-    ``16 n T (2d)^2`` bytes at complex128), which roughly halves the cost of a
-    step. Arithmetic is done in the sample's dtype.
+    ``method`` chooses the implementation; all give the same numbers to rounding:
+
+    * ``"compiled"`` -- AR samples only (``x_t = Lambda x_{t-1}``, checked by
+      :func:`~mesasym.numeric.ar_objective.ar_phases`): the ``d x d`` prefix sums of
+      :mod:`mesasym.numeric.ar_objective` in the compiled kernel (numba), both cores,
+      result independent of the thread count;
+    * ``"reduced"`` -- the same formulas in plain NumPy (the kernel's reference);
+    * ``"prefix"`` -- the generic ``2d x 2d`` prefix sums :math:`S_t` of
+      :mod:`mesasym.numeric.model` (any complex sample), computed once and kept
+      when they take at most ``cache_bytes`` (about ``16 n T (2d)^2`` bytes at
+      complex128);
+    * ``"auto"`` (default) -- ``"compiled"`` for AR samples when numba is
+      importable, ``"reduced"`` for AR samples without it, ``"prefix"`` otherwise.
+
+    Arithmetic is done in the sample's dtype. ``self.method`` is the one used.
     """
 
-    def __init__(self, X: np.ndarray, cache_bytes: int = 2**31) -> None:
+    def __init__(self, X: np.ndarray, cache_bytes: int = 2**31, method: str = "auto") -> None:
+        from mesasym.numeric import _ar_kernel
+        from mesasym.numeric.ar_objective import PackedSample, ar_phases
+
         require(isinstance(X, np.ndarray) and X.ndim == 3, f"X must have shape (n, T, d), got {np.shape(X)}")
+        require(method in SAMPLE_METHODS, f"method={method!r} must be one of {', '.join(SAMPLE_METHODS)}")
         self.X = X
         n, T, d = X.shape
+        self._lam = ar_phases(X) if method != "prefix" and T >= 3 else None
+        if method in ("compiled", "reduced"):
+            require(self._lam is not None, f"method={method!r} needs an AR sample (X[:, t] = lambda * X[:, t-1])")
+        if method == "auto":
+            method = "prefix" if self._lam is None else "compiled" if _ar_kernel.available() else "reduced"
+        self.method = method
+        self._packed = PackedSample(X, self._lam) if method == "compiled" else None
         needed = n * max(T - 2, 0) * (2 * d) ** 2 * X.dtype.itemsize
-        self._grams = prefix_grams(X) if T >= 3 and needed <= cache_bytes else None
+        self._grams = prefix_grams(X) if method == "prefix" and T >= 3 and needed <= cache_bytes else None
 
     def loss_and_gradient(self, params: Parameters) -> tuple[float, Parameters]:
+        if self._packed is not None:
+            return self._packed.loss_and_gradient(params)
+        if self.method == "reduced":
+            from mesasym.numeric.ar_objective import loss_and_gradient_numpy
+
+            return loss_and_gradient_numpy(params, self.X, self._lam)
         return loss_and_gradient(params, self.X, self._grams)
 
 
@@ -118,6 +152,60 @@ def _divergence_message(step: int, value: float, lr: float) -> str:
     )
 
 
+def _inner(u: Parameters, v: Parameters) -> float:
+    """Real inner product of the real vectors ``(Re, Im)`` of two parameter pairs."""
+    return float(np.vdot(u.WKQ, v.WKQ).real + np.vdot(u.WPV, v.WPV).real)
+
+
+def _scaled(u: Parameters, factor: float) -> Parameters:
+    return Parameters(u.WKQ * factor, u.WPV * factor)
+
+
+def largest_stable_step(objective: Objective, params: Parameters, iterations: int = 20, seed: int = 0) -> float:
+    """:math:`2/\\lambda_{\\max}`, the largest step size for which gradient descent is stable near ``params``.
+
+    :math:`\\lambda_{\\max}` is the largest eigenvalue of the Hessian of the loss in
+    the real coordinates ``(Re, Im)`` of every entry (the gradient convention of
+    :mod:`mesasym.numeric.model`, so the GD map is :math:`\\theta - \\eta\\nabla L`
+    and is stable for :math:`\\eta < 2/\\lambda_{\\max}`). Estimated by ``iterations``
+    power-iteration steps with Hessian-vector products from central differences
+    of the gradient, :math:`Hv \\approx (\\nabla L(\\theta + \\epsilon v) - \\nabla L(\\theta - \\epsilon v))/(2\\epsilon)`,
+    :math:`\\epsilon = 10^{-3}\\max(\\lVert\\theta\\rVert, 1)`; a negative dominant eigenvalue
+    is removed by a shift. An estimate (a few per cent), for advice only;
+    ``inf`` when the Hessian has no positive eigenvalue.
+    """
+    rng = np.random.default_rng(seed)
+    shape = params.WKQ.shape
+    start = Parameters(
+        (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(params.dtype),
+        (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(params.dtype),
+    )
+    eps = 1e-3 * max(params.norm(), 1.0)
+
+    def hessian_times(v: Parameters) -> Parameters:
+        up = objective.loss_and_gradient(params.step(v, -eps))[1]
+        down = objective.loss_and_gradient(params.step(v, eps))[1]
+        return _scaled(up.step(down, 1.0), 1.0 / (2 * eps))
+
+    def dominant(shift: float) -> float:
+        v = _scaled(start, 1.0 / start.norm())
+        value = 0.0
+        for _ in range(iterations):
+            hv = hessian_times(v).step(v, shift)  # (H - shift I) v
+            value = _inner(v, hv)
+            size = hv.norm()
+            if not math.isfinite(size) or size == 0:
+                break
+            v = _scaled(hv, 1.0 / size)
+        return value + shift
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        top = dominant(0.0)
+        if top < 0:
+            top = dominant(top)
+    return 2.0 / top if top > 0 and math.isfinite(top) else math.inf
+
+
 def train(
     objective: Objective,
     params0: Parameters,
@@ -128,14 +216,20 @@ def train(
     record_every: int = 1,
     divergence_factor: float = 1e6,
     progress: Callable[[int, float], None] | None = None,
+    on_step: Callable[[int, Parameters, float], None] | None = None,
+    estimate_stable_step: bool = False,
 ) -> TrainingResult:
     """Full-batch gradient descent :math:`\\theta_{k+1} = \\theta_k - \\eta\\nabla L(\\theta_k)`.
 
     ``clip=True`` zeroes the off-diagonal entries of the two red blocks after
     every step (the authors' ``--clip``). A non-finite loss, or a loss above
     ``divergence_factor`` times the initial loss, raises
-    :class:`~mesasym.errors.DivergenceError` suggesting a smaller step.
-    ``progress(step, loss)`` is called after every recorded step.
+    :class:`~mesasym.errors.DivergenceError` suggesting a smaller step; with
+    ``estimate_stable_step`` the message also gives :func:`largest_stable_step`
+    at the last step whose loss did not increase (where the instability set in).
+    ``progress(step, loss)`` is called after every recorded step and
+    ``on_step(step, params, loss)`` at every step ``0..steps`` with the
+    parameters before that step's update.
     """
     require(isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0, f"lr={lr!r} must be a positive finite number")
     require(isinstance(steps, (int, np.integer)) and steps >= 0, f"steps={steps!r} must be an integer >= 0")
@@ -147,13 +241,28 @@ def train(
     params = params0.clip_red_off_diagonals() if clip else params0
     initial_loss = math.nan
     value = math.nan
+    previous = math.inf
+    settled = (0, params)  # the last step whose loss did not increase
     for step in range(steps + 1):
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
             value, gradient = objective.loss_and_gradient(params)
         if step == 0:
             initial_loss = value
         if not math.isfinite(value) or value > divergence_factor * max(initial_loss, 1e-300):
-            raise DivergenceError(_divergence_message(step, value, lr))
+            message = _divergence_message(step, value, lr)
+            if estimate_stable_step:
+                at, where = settled
+                limit = largest_stable_step(objective, where)
+                message += (
+                    f"; the largest stable step size at step {at} is about {limit:.3g} "
+                    f"(2 / largest Hessian eigenvalue), so try lr={min(limit, lr / 2):.2g}"
+                )
+            raise DivergenceError(message)
+        if value <= previous:
+            settled = (step, params)
+        previous = value
+        if on_step is not None:
+            on_step(step, params, value)
         if step % record_every == 0 or step == steps:
             rows.append((step, step * lr, params.a, params.b, params.ab, params.off_manifold_norm(), value))
             if progress is not None:
