@@ -74,3 +74,44 @@ def test_fresh_sample_objective_draws_a_new_reproducible_sample_each_call() -> N
     assert again.loss_and_gradient(params)[0] == values[0]  # the seed fixes the stream
     result = train(make(), Parameters.assumption1(2, 0.1, 0.1), 1e-3, steps=3)
     assert list(result.history.step) == [0, 1, 2, 3]
+
+
+class _Quadratic:
+    """L = 1/2 sum_i c_i |theta_i|^2 over the entries of both matrices: the real Hessian is diag(c) (each c twice)."""
+
+    def __init__(self, d: int, rng: np.random.Generator) -> None:
+        self.c = Parameters(rng.uniform(0.5, 5.0, (3 * d, 3 * d)) + 0j, rng.uniform(0.5, 5.0, (3 * d, 3 * d)) + 0j)
+        self.c.WPV[0, 0] = 10.0  # the largest eigenvalue, well separated (power iteration converges as 0.5^k)
+
+    def loss_and_gradient(self, params: Parameters) -> tuple[float, Parameters]:
+        kq, pv = self.c.WKQ.real * params.WKQ, self.c.WPV.real * params.WPV
+        value = 0.5 * float(np.vdot(params.WKQ, kq).real + np.vdot(params.WPV, pv).real)
+        return value, Parameters(kq, pv)
+
+
+def test_largest_stable_step_is_two_over_the_largest_hessian_eigenvalue() -> None:
+    """Exact for a quadratic (central differences are exact; 30 power steps leave 0.5^60); GD converges
+    just below the estimate and diverges just above it."""
+    from mesasym.numeric.training import largest_stable_step
+
+    objective = _Quadratic(2, np.random.default_rng(1))
+    start = Parameters.random(2, np.random.default_rng(2))
+    limit = largest_stable_step(objective, start, iterations=30)
+    assert limit == pytest.approx(2 / 10.0, rel=1e-9)
+    stable = train(objective, start, 0.98 * limit, steps=400)
+    assert stable.final_loss < 1e-2 * stable.history.loss[0]
+    with pytest.raises(DivergenceError, match=r"largest stable step size at step \d+ is about 0\.2 .*e\.g\. lr=0\.18$"):
+        train(objective, start, 1.1 * limit, steps=400, estimate_stable_step=True)
+
+
+def test_on_step_sees_every_step_with_the_parameters_before_the_update() -> None:
+    objective = _objective()
+    seen: list[tuple[int, float, float]] = []
+    result = train(
+        objective, Parameters.assumption1(2, 0.1, 0.1), 2e-3, steps=6, record_every=3,
+        on_step=lambda k, params, value: seen.append((k, params.ab, value)),
+    )
+    assert [k for k, _, _ in seen] == list(range(7))
+    recorded = {k: (ab, value) for k, ab, value in seen}
+    for k, ab, value in zip(result.history.step, result.history.ab, result.history.loss):
+        assert recorded[int(k)] == (ab, value)

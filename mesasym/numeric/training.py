@@ -145,11 +145,9 @@ class TrainingResult:
     final_loss: float = field(default=math.nan)
 
 
-def _divergence_message(step: int, value: float, lr: float) -> str:
-    return (
-        f"training diverged at step {step} (loss={value:.3g}) with lr={lr:g}; "
-        f"use a smaller step size, e.g. lr={lr / 10:g}"
-    )
+def _divergence_message(step: int, value: float, lr: float, suggestion: float | None = None, note: str = "") -> str:
+    suggestion = lr / 10 if suggestion is None else suggestion
+    return f"training diverged at step {step} (loss={value:.3g}) with lr={lr:g}{note}; use a smaller step size, e.g. lr={suggestion:.2g}"
 
 
 def _inner(u: Parameters, v: Parameters) -> float:
@@ -249,15 +247,13 @@ def train(
         if step == 0:
             initial_loss = value
         if not math.isfinite(value) or value > divergence_factor * max(initial_loss, 1e-300):
-            message = _divergence_message(step, value, lr)
-            if estimate_stable_step:
-                at, where = settled
-                limit = largest_stable_step(objective, where)
-                message += (
-                    f"; the largest stable step size at step {at} is about {limit:.3g} "
-                    f"(2 / largest Hessian eigenvalue), so try lr={min(limit, lr / 2):.2g}"
-                )
-            raise DivergenceError(message)
+            if not estimate_stable_step:
+                raise DivergenceError(_divergence_message(step, value, lr))
+            at, where = settled
+            limit = largest_stable_step(objective, where)
+            note = f"; the largest stable step size at step {at} is about {limit:.3g} (2 / largest Hessian eigenvalue there)"
+            suggestion = 0.9 * limit if limit < lr else lr / 2  # just inside the limit; halve if it cannot explain the divergence
+            raise DivergenceError(_divergence_message(step, value, lr, suggestion, note))
         if value <= previous:
             settled = (step, params)
         previous = value
