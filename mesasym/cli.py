@@ -37,6 +37,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "mesasym.commands.explore",
     "mesasym.commands.reproduce",
     "mesasym.commands.property_test",
+    "mesasym.commands.sweep",
 )
 
 #: Where an unexpected internal error should be reported.

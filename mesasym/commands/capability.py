@@ -130,8 +130,8 @@ def _fmt(value: Any) -> str:
     return number if exact in (number, "(exact value too long to print)") or len(exact) > 40 else f"{exact} = {number}"
 
 
-def run(args: argparse.Namespace) -> int:
-    """Decide and print."""
+def _decide(args: argparse.Namespace) -> tuple[Any, list[dict[str, Any]], Any, int, int]:
+    """The verdict, the claim comparisons, the Monte Carlo check (or None), the seed and the exit status."""
     from mesasym.compare.capability import decide_recovery
 
     T, n_mc, seed = args.T, args.monte_carlo, args.seed
@@ -153,17 +153,34 @@ def run(args: argparse.Namespace) -> int:
         status = EXIT_HYPOTHESES_VIOLATED
     elif not all(c["agrees"] for c in comparisons) or (check is not None and check.max_abs_z > Z_FAIL):
         status = EXIT_CHECK_FAILED
+    return verdict, comparisons, check, seed, status
+
+
+def _payload(verdict: Any, comparisons: list[dict[str, Any]], check: Any, seed: int, derivation: dict[str, str]) -> dict[str, Any]:
+    payload = verdict.to_dict()
+    payload["derivation"] = derivation
+    payload["claims"] = comparisons
+    payload["monte_carlo"] = None if check is None else {**check.as_dict(), "z_fail": Z_FAIL, "seed": seed}
+    payload["gradient_convention"] = "grad = dL/dRe + i dL/dIm = 2 dL/d conj(z)"
+    return payload
+
+
+def json_result(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
+    """What ``--json`` prints, as a dict, and the exit status (the Python API ``mesasym sweep`` calls)."""
+    verdict, comparisons, check, seed, status = _decide(args)
+    return _payload(verdict, comparisons, check, seed, _derivation_summary()), status
+
+
+def run(args: argparse.Namespace) -> int:
+    """Decide and print."""
+    verdict, comparisons, check, seed, status = _decide(args)
     derivation = _derivation_summary()
-
     if args.json:
-        payload = verdict.to_dict()
-        payload["derivation"] = derivation
-        payload["claims"] = comparisons
-        payload["monte_carlo"] = None if check is None else {**check.as_dict(), "z_fail": Z_FAIL, "seed": seed}
-        payload["gradient_convention"] = "grad = dL/dRe + i dL/dIm = 2 dL/d conj(z)"
-        print(json.dumps(payload, indent=2))
+        print(json.dumps(_payload(verdict, comparisons, check, seed, derivation), indent=2))
         return status
+    import numpy as np
 
+    d, T = verdict.d, verdict.T
     lines = [
         f"mesasym capability: {verdict.spec}, d = {d}, T = {T}",
         f"  verdict        : {verdict.verdict} -- {verdict.summary}",

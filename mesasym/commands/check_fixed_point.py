@@ -47,14 +47,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
+def json_result(args: argparse.Namespace) -> tuple[dict, int]:
+    """What ``--json`` prints, as a dict, and the exit status (the Python API ``mesasym sweep`` calls)."""
+    report = _verify(args, progress=None)
+    return report.to_dict(), _EXIT[report.verdict]
+
+
+def _verify(args: argparse.Namespace, progress):
     from mesasym.compare.fixed_point import FixedPointSettings, verify_fixed_point
 
-    plot_path = args.plot
-    if plot_path is not None:
-        from mesasym.report.plots import require_matplotlib
-
-        require_matplotlib()
     settings = FixedPointSettings(
         T=args.T,
         d=args.d,
@@ -68,8 +69,17 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         dps=args.dps,
     )
+    return verify_fixed_point(settings, progress=progress)
+
+
+def run(args: argparse.Namespace) -> int:
+    plot_path = args.plot
+    if plot_path is not None:
+        from mesasym.report.plots import require_matplotlib
+
+        require_matplotlib()
     with O.progress(args, NAME) as bar:
-        report = verify_fixed_point(settings, progress=O.message_sink(bar) if O.progress_enabled(args) else None)
+        report = _verify(args, O.message_sink(bar) if O.progress_enabled(args) else None)
     if plot_path is not None:
         from mesasym.report.plots import plot_fixed_point
 
