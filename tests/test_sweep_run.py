@@ -30,8 +30,9 @@ CAPABILITY = """
 command = "capability"
 [options]
 d = 2
+monte_carlo = 20
 [axes]
-T = [2, 4, 6]
+T = [4, 6, 2001]
 dist = ["gaussian:sigma=1", "sparse:c=1"]
 [columns]
 twice = "2 * product.finite_T.float"
@@ -62,18 +63,20 @@ def test_local_cluster_sweep_table_resume_and_failure_rows(tmp_path: Path, capsy
     spec_path, out = _write(tmp_path, CAPABILITY), tmp_path / "out"
     status = main(["sweep", str(spec_path), "--out", str(out), "--workers", "2", "--json", "--no-plots"])
     summary = json.loads(capsys.readouterr().out)
-    assert status == 1  # T = 2 is invalid for capability: its two points are error rows, the sweep goes on
+    assert status == 1  # --monte-carlo refuses T > 2000 when it runs: two error rows, the sweep goes on
     assert (summary["points"], summary["ran"], summary["done"], summary["errors"], summary["workers"]) == (6, 6, 4, 2, 2)
     rows = read_table(out)
     assert len(rows) == 6 and len({r["point_id"] for r in rows}) == 6
     errors = [r for r in rows if r["status"] == "error"]
-    assert {r["T"] for r in errors} == {2} and all("--T" in r["error"] for r in errors)
+    assert {r["T"] for r in errors} == {2001} and all("--monte-carlo needs" in r["error"] for r in errors)
     # each done row carries the same values as calling the command's API directly
     for row in (r for r in rows if r["status"] == "done"):
-        payload, exit_status = command_result("capability", ["--d", "2", "--T", str(row["T"]), "--dist", row["dist"]])
+        argv = ["--d", "2", "--monte-carlo", "20", "--T", str(row["T"]), "--dist", row["dist"]]
+        payload, exit_status = command_result("capability", argv)
         assert row["product.finite_T.exact"] == payload["product"]["finite_T"]["exact"]
         assert row["verdict"] == payload["verdict"] and row["exit_status"] == exit_status
         assert row["twice"] == 2 * payload["product"]["finite_T"]["float"]
+        assert row["monte_carlo.max_abs_z_mse"] == payload["monte_carlo"]["max_abs_z_mse"]  # same seed, same numbers
         assert row["mesasym_version"] and row["worker"].startswith("tcp://") and row["seed"] == 0
     assert (out / "results.csv").read_text().count("\n") == 7  # header + one line per point
     parts = sorted(p.name for p in (out / "parts").iterdir())
