@@ -116,6 +116,13 @@ class TransitionLaw(ABC):
     def _moment_float(self, a: int, b: int) -> mpmath.mpf:
         return mpmath.mpf(sympy.N(self.moment(a, b), _DIGITS))
 
+    def moment_mpf(self, a: int, b: int) -> mpmath.mpf:
+        """:math:`E[\\lambda^a \\bar\\lambda^b]` as an mpmath number at the current precision."""
+        a, b = _exponents(a, b)
+        with mpmath.workdps(max(mpmath.mp.dps, 15) + 10):
+            value = self._moment_float(a, b)
+        return +value
+
     def moment_matrix(self, n: int) -> np.ndarray:
         """Float64 ``(n+1, n+1)`` array ``M[a, b]`` = :math:`E[\\lambda^a \\bar\\lambda^b]`, ``a, b <= n``."""
         size = _as_index(n, "n")

@@ -34,6 +34,11 @@ Invariance (:mod:`~mesasym.symbolic.invariance`)
     :func:`reduction_violations` (conditions beyond Assumption 2 that the reduction to
     one ``(a, b)`` needs: ``E x_j^3 x_k^3 = 0`` and equal column sums), :func:`strengthen`.
 
+Other transition laws of ``W`` (:mod:`~mesasym.symbolic.phase_laws`)
+    :func:`~mesasym.symbolic.expectation.phase_expectation_law` (any ``E[lambda^p conj(lambda)^q]``),
+    ``invariance_table(d, T, phases="unit"|"damped")``, :func:`invariance_condition`,
+    :func:`manifold_fixed_point` (the closed form where the manifold stays invariant),
+    :func:`reduction_steps` (which step of Theorem 1's reduction holds).
 Corollary 1 (:mod:`~mesasym.symbolic.corollary`)
     :func:`corollary1_identity` -> :class:`CorollaryIdentity` (derived step size).
 
@@ -70,6 +75,11 @@ from mesasym.symbolic.manifold_loss import (
     general_manifold_loss,
     instantiate_general_loss,
 )
+from mesasym.symbolic.phase_laws import (
+    invariance_condition,
+    manifold_fixed_point,
+    reduction_steps,
+)
 from mesasym.symbolic.reduced_flow import (
     ReducedFlow,
     derive_reduced_flow,
@@ -81,6 +91,9 @@ from mesasym.symbolic.sums import delta_sum, sum_over
 
 __all__ = [
     "symbols",
+    "invariance_condition",
+    "manifold_fixed_point",
+    "reduction_steps",
     "Moment",
     "phase_moment",
     "phase_expectation",

@@ -20,7 +20,7 @@ the row sums ``sum_{r != j} E x_j^2 x_r^4 = kappa_3`` are fixed (see
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from itertools import product as _cartesian
 from typing import Any
@@ -43,6 +43,9 @@ __all__ = [
     "substitute_moments",
     "phase_expectation_poly",
     "coordinate_expectation_poly",
+    "PHASE_RULES",
+    "phase_expectation_law",
+    "phase_expectation_poly_law",
 ]
 
 
@@ -199,6 +202,80 @@ def phase_expectation_poly(poly: Any, pairs: Sequence[tuple[int, int]]) -> Any:
             key = tuple(new)
             kept[key] = kept.get(key, 0) + coef
     return poly.ring.from_dict(kept) if kept else poly.ring.zero
+
+
+#: Phase rules of :func:`phase_expectation_poly_law`: the paper's ``uniform``; ``unit`` -- any
+#: law of a unit-modulus eigenvalue symmetric under ``theta -> -theta``, with generic moments
+#: ``phi_m = E lambda^m = E lambda^{-m}`` (``phi_0 = 1``); ``damped`` -- ``lambda = R e^{i theta}``,
+#: ``theta`` uniform: ``E[lambda^p conj(lambda)^q] = R^{p+q} [p = q]``.
+PHASE_RULES = ("uniform", "unit", "damped")
+
+
+def phase_expectation_poly_law(
+    poly: Any,
+    pairs: Sequence[tuple[int, int]],
+    rule: str,
+    phi_index: Mapping[int, int] | None = None,
+    r_index: int | None = None,
+) -> Any:
+    """:func:`phase_expectation_poly` for another transition law (independent, identically distributed phases).
+
+    ``rule = "unit"``: the factor ``lambda_j^p conj(lambda_j)^q`` becomes the generator
+    ``phi_{|p - q|}`` (index ``phi_index[|p - q|]``; nothing for ``p = q``). ``rule = "damped"``:
+    it becomes ``R^{p+q}`` (generator ``r_index``) if ``p = q``, else the monomial is dropped.
+    ``rule = "uniform"`` is :func:`phase_expectation_poly`.
+    """
+    if rule == "uniform":
+        return phase_expectation_poly(poly, pairs)
+    if rule not in PHASE_RULES:
+        raise InvalidInputError(f"phase rule {rule!r} must be one of {', '.join(PHASE_RULES)}")
+    kept: dict = {}
+    for exps, coef in poly.items():
+        new = list(exps)
+        keep = True
+        for i, k in pairs:
+            p, q = exps[i], exps[k]
+            new[i] = new[k] = 0
+            if rule == "damped":
+                if p != q:
+                    keep = False
+                    break
+                new[r_index] += p + q
+            elif p != q:
+                new[phi_index[abs(p - q)]] += 1
+        if keep:
+            key = tuple(new)
+            kept[key] = kept.get(key, 0) + coef
+    kept = {key: value for key, value in kept.items() if value}
+    return poly.ring.from_dict(kept) if kept else poly.ring.zero
+
+
+def phase_expectation_law(
+    expr: sp.Expr, phases: Sequence[sp.Symbol], moment: Callable[[int, int], sp.Expr]
+) -> sp.Expr:
+    """Average ``expr`` over i.i.d. phases of any law: ``E[prod_j lambda_j^{p_j} conj(lambda_j)^{q_j}]
+    = prod_j moment(p_j, q_j)`` with ``moment(p, q) = E[lambda^p conj(lambda)^q]``.
+
+    ``expr`` is a polynomial in the ``phases`` and their ``conjugate`` s (concrete integer
+    exponents); conjugates are kept apart (not replaced by ``1/lambda``), so laws with
+    ``|lambda| != 1`` are handled. With ``moment(p, q) = [p = q]`` this is :func:`phase_expectation`.
+    """
+    phases = list(phases)
+    bars = [sp.Dummy(f"conj_{p}") for p in phases]
+    expr = sp.expand(sp.sympify(expr).xreplace({sp.conjugate(p): bar for p, bar in zip(phases, bars)}))
+    if not expr.free_symbols & set(phases + bars):
+        return expr
+    poly = sp.Poly(expr, *(phases + bars))
+    total = sp.Integer(0)
+    n = len(phases)
+    for monomial, coef in poly.terms():
+        factor = sp.Integer(1)
+        for j in range(n):
+            factor *= moment(monomial[j], monomial[n + j])
+            if factor == 0:
+                break
+        total += coef * factor
+    return sp.expand(total)
 
 
 def coordinate_expectation_poly(poly: Any, x_indices: Sequence[int]) -> sp.Expr:

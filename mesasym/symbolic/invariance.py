@@ -49,8 +49,9 @@ from mesasym.symbolic.expectation import (
     Moment,
     assumption2_reduce,
     coordinate_expectation_poly,
+    PHASE_RULES,
     moments_in,
-    phase_expectation_poly,
+    phase_expectation_poly_law,
     vanishes_under_assumption2,
 )
 from mesasym.symbolic.model import ar_sequence, embedding_columns, manifold_parameters, model_output
@@ -160,12 +161,18 @@ def strengthen(expr: sp.Expr, d: int) -> sp.Expr:
 
 
 @lru_cache(maxsize=8)
-def invariance_table(d: int = 2, T: int = 5) -> InvarianceTable:
+def invariance_table(d: int = 2, T: int = 5, phases: str = "uniform") -> InvarianceTable:
     """Gradient of the full model's population loss at ``W^{KQ}_{32} = aI``, ``W^{PV}_{12} = bI``.
 
     ``L = sum_{t=2}^{T-1} L_t`` (so ``T = 5`` covers ``t <= 4``), every entry of both
     ``3d x 3d`` matrices, real ``a, b`` (symbols ``mesasym.symbolic.symbols.a, b``).
+    ``phases`` is the phase rule (:data:`~mesasym.symbolic.expectation.PHASE_RULES`): the
+    paper's ``uniform``; ``unit`` keeps generic moments ``phi_m = E lambda^m`` (symbols
+    ``phi_1, phi_2, ...``) of a symmetric unit-modulus law; ``damped`` keeps ``R``
+    (:math:`\\lambda = R e^{i\\theta}`); see :mod:`mesasym.symbolic.phase_laws`.
     """
+    if phases not in PHASE_RULES:
+        raise InvalidInputError(f"phases={phases!r} must be one of {', '.join(PHASE_RULES)}")
     if isinstance(d, bool) or not isinstance(d, int) or d < 1:
         raise InvalidInputError(f"d={d!r} must be an integer >= 1")
     if isinstance(T, bool) or not isinstance(T, int) or T < 3:
@@ -178,6 +185,8 @@ def invariance_table(d: int = 2, T: int = 5) -> InvarianceTable:
         names += [f"D{tag}_{r}_{c}" for r in range(n) for c in range(n)]
     names += ["a", "b"]
     names += [f"lam{j}" for j in range(d)] + [f"lamc{j}" for j in range(d)] + [f"x{j}" for j in range(d)]
+    n_phi = 6 * T if phases == "unit" else 0  # net exponents of one first-order term stay below 6T
+    names += [f"phi_{m}" for m in range(1, n_phi + 1)] + (["R"] if phases == "damped" else [])
     ring, *gens = sp.ring(",".join(names), sp.QQ)
     index = {name: k for k, name in enumerate(names)}
     zero = ring.zero
@@ -237,7 +246,13 @@ def invariance_table(d: int = 2, T: int = 5) -> InvarianceTable:
         first = zero
         for j in range(d):
             first += r0[j] * conj(r1[j]) + r1[j] * conj(r0[j])
-        first_order += phase_expectation_poly(first * sp.Rational(1, 2), pairs)
+        first_order += phase_expectation_poly_law(
+            first * sp.Rational(1, 2),
+            pairs,
+            phases,
+            {m: index[f"phi_{m}"] for m in range(1, n_phi + 1)},
+            index.get("R"),
+        )
     x_idx = [index[f"x{j}"] for j in range(d)]
     to_sympy = {sp.Symbol("a"): S.a, sp.Symbol("b"): S.b}
 

@@ -1,0 +1,450 @@
+r"""Theorem 1's reduction for other transition laws of ``W`` (the phase rule generalized).
+
+The paper's proof uses one property of the eigenvalues of ``W``: :math:`E\lambda^m = [m = 0]`.
+For an i.i.d. law with moments :math:`\mu(a, b) = E[\lambda^a \bar\lambda^b]`
+(:mod:`mesasym.laws.processes`) this module re-derives the reduction step by step.
+
+**Invariance** (:func:`invariance_condition`). The full model's gradient at Assumption-1 points,
+every entry, from :func:`~mesasym.symbolic.invariance.invariance_table` with the phase rule
+``unit`` (generic :math:`\phi_m = E\lambda^m`, symmetric unit-modulus laws) or ``damped``
+(:math:`R^{a+b}[a=b]`). Under Assumption 2 the gradients of the entries outside the two red
+blocks are polynomials in the :math:`\phi_m`; the monomials that occur are the condition for
+the manifold to stay invariant (found: :math:`\phi_1, \phi_2, \phi_1^2, \phi_m\phi_{m+1},
+\phi_m\phi_{m+2}`). For ``damped`` every such gradient is zero.
+
+**The loss on the manifold** (:func:`manifold_phase_terms`, :func:`manifold_coefficients`). From the
+block algebra of :mod:`mesasym.symbolic.manifold_loss` (``[W^{PV} e_i e_i^* W^{KQ} e_t]_1 = ab\,
+x_i x_{i-1}^* x_t``, ``i >= 2``), with real ``c = ab``,
+
+.. math::
+
+    \sum_j E|r_{t,j}|^2 = c^2 A_t - 2 c B_t + C_t,\qquad
+    A_t = \frac{1}{(t-1)^2}\sum_{i,i'=2}^{t}\sum_{\pi} S(p_\pi)\prod_{\beta\in\pi}\mu(a_\beta, b_\beta),
+
+where :math:`\pi` runs over the coincidence patterns of the coordinate labels ``j, k, k'`` (the
+output coordinate and the two summed ones), :math:`S(p)` is the sum over distinct coordinates of
+the mixed moment of ``x_1`` with the block powers ``p`` and :math:`a_\beta, b_\beta` are the
+summed exponents of the unconjugated and conjugated factors of the block; ``B_t`` (labels
+``j, k``, weight ``1/(t-1)``) and ``C_t = S(2)\,\mu(t, t)`` likewise. For the uniform law this
+is Theorem 1's loss; in general patterns such as :math:`S(2,2) = \sum_{j\ne k} E x_j^2 x_k^2`
+survive, which Assumption 2 does not fix.
+
+**Fixed point.** Where the manifold is invariant, the flow stays on it and
+:math:`L(c) = \tfrac12\sum_t (c^2 A_t - 2cB_t + C_t)` gives the limit in closed form,
+
+.. math::  c^* = \frac{\sum_{t=2}^{T-1} B_t}{\sum_{t=2}^{T-1} A_t}
+
+(:func:`manifold_fixed_point`; a finite sum of the law's moments, exact for rational moments).
+Elsewhere the same number is only the best point *on* the manifold.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from dataclasses import dataclass
+from fractions import Fraction
+
+import mpmath
+import sympy as sp
+
+from mesasym.errors import InvalidInputError
+from mesasym.laws import InitialTokenDistribution, TransitionLaw, parse_process
+from mesasym.laws.processes import Damped, ProcessMixture, UniformPhases
+from mesasym.symbolic import symbols as S
+from mesasym.symbolic.invariance import invariance_table
+from mesasym.symbolic.manifold_loss import (
+    I_IDX,
+    IP_IDX,
+    _block_algebra,
+    _scalar_and_factors,
+    _time_index,
+)
+
+__all__ = [
+    "PhaseFactor",
+    "PhaseTerm",
+    "manifold_phase_terms",
+    "phase_rule_of",
+    "InvarianceCondition",
+    "invariance_condition",
+    "ManifoldCoefficients",
+    "manifold_coefficients",
+    "manifold_fixed_point",
+    "manifold_loss_value",
+    "ReductionStep",
+    "reduction_steps",
+    "KAPPA_PATTERNS",
+]
+
+#: The moment patterns Theorem 1's loss depends on: ``S(2) = d m_2``, ``S(4) = d kappa_1``,
+#: ``S(6) = d kappa_2``, ``S(2, 4) = d kappa_3``.
+KAPPA_PATTERNS = ((2,), (4,), (6,), (2, 4))
+
+
+@dataclass(frozen=True)
+class PhaseFactor:
+    """One factor ``lambda_label^exponent`` (or its conjugate) times ``x_{1,label}``."""
+
+    label: str
+    exponent: sp.Expr  # affine in t, i, i'
+    conjugated: bool
+
+
+@dataclass(frozen=True)
+class PhaseTerm:
+    """One part of ``sum_j E|r_{t,j}|^2``: ``weight * sum_{indices} E[prod factors]`` (labels other
+    than ``j`` summed over all coordinates)."""
+
+    name: str  # "quadratic" (c^2 A_t), "cross" (-2 c B_t), "constant" (C_t)
+    factors: tuple[PhaseFactor, ...]
+    labels: tuple[str, ...]  # j first
+    indices: tuple[sp.Symbol, ...]  # summed from `lower` to t
+    lower: int
+    weight_power: int  # 1/(t-1)^p
+
+
+@functools.lru_cache(maxsize=1)
+def manifold_phase_terms() -> tuple[PhaseTerm, PhaseTerm, PhaseTerm]:
+    """``(quadratic, cross, constant)`` from the block algebra of the model (symbolic ``d``)."""
+    top, residual_top = _block_algebra()
+    if not residual_top.is_ZeroMatrix:
+        raise AssertionError("the output slot of e_t is not zero")
+    scalar, factors = _scalar_and_factors(top)
+    if len(factors) != 3 or not isinstance(factors[1], sp.Adjoint) or sp.expand(scalar - S.A * S.B) != 0:
+        raise AssertionError(f"unexpected block form {top}")
+    times = [_time_index(factors[0].name), _time_index(factors[1].arg.name), _time_index(factors[2].name)]
+    lower = 1
+    while any(sp.sympify(tm).subs(I_IDX, lower) == 0 for tm in times):  # x_0 = 0
+        lower += 1
+    # yhat_{t,j} = c/(t-1) sum_i sum_k (x_p)_j conj(x_q)_k (x_r)_k with (x_v)_l = lambda_l^{v-1} x_l.
+    F = (
+        PhaseFactor("j", times[0] - 1, False),
+        PhaseFactor("k", times[1] - 1, True),
+        PhaseFactor("k", times[2] - 1, False),
+    )
+    Fbar = tuple(
+        PhaseFactor("k'" if f.label == "k" else f.label, f.exponent.xreplace({I_IDX: IP_IDX}), not f.conjugated)
+        for f in F
+    )
+    target = PhaseFactor("j", S.t, False)  # x_{t+1}
+    quadratic = PhaseTerm("quadratic", F + Fbar, ("j", "k", "k'"), (I_IDX, IP_IDX), lower, 2)
+    cross = PhaseTerm("cross", (PhaseFactor("j", S.t, True),) + F, ("j", "k"), (I_IDX,), lower, 1)
+    constant = PhaseTerm("constant", (target, PhaseFactor("j", S.t, True)), ("j",), (), lower, 0)
+    return quadratic, cross, constant
+
+
+def _partitions(n: int) -> list[tuple[int, ...]]:
+    out: list[tuple[int, ...]] = []
+
+    def grow(prefix: list[int], top: int) -> None:
+        if len(prefix) == n:
+            out.append(tuple(prefix))
+            return
+        for label in range(top + 2):
+            grow(prefix + [label], max(top, label))
+
+    grow([0], 0)
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def _term_structure(term: PhaseTerm):
+    """Per coincidence pattern: the block powers of ``x_1`` and the affine exponents ``(a, b)`` per block
+    as coefficient tuples over ``(1, t, i, i')``."""
+    variables = (S.t, I_IDX, IP_IDX)
+    out = []
+    for partition in _partitions(len(term.labels)):
+        block_of = dict(zip(term.labels, partition))
+        n_blocks = max(partition) + 1
+        powers = [0] * n_blocks
+        exps = [[sp.Integer(0), sp.Integer(0)] for _ in range(n_blocks)]
+        for f in term.factors:
+            blk = block_of[f.label]
+            powers[blk] += 1
+            exps[blk][1 if f.conjugated else 0] += f.exponent
+        coefficient_rows = []
+        for a, b in exps:
+            row = []
+            for e in (sp.expand(a), sp.expand(b)):
+                constant = int(e.xreplace({v: 0 for v in variables}))
+                row.append((constant,) + tuple(int(e.coeff(v)) for v in variables))
+            coefficient_rows.append(tuple(row))
+        out.append((tuple(powers), tuple(coefficient_rows)))
+    return tuple(out)
+
+
+def phase_rule_of(process: TransitionLaw | str | None) -> str | None:
+    """The symbolic phase rule covering a law: ``uniform``, ``damped`` or ``unit``; ``None`` for a
+    mixture of damped and unit-modulus components (no symbolic table)."""
+    law = parse_process(process)
+    if isinstance(law, UniformPhases):
+        return "uniform"
+    if isinstance(law, Damped):
+        return "uniform" if law.unit_modulus else "damped"
+    if isinstance(law, ProcessMixture) and not law.unit_modulus:
+        return None
+    return "unit"
+
+
+# ---------------------------------------------------------------------------
+# Invariance
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InvarianceCondition:
+    """What keeps the Assumption-1 manifold invariant, and whether a law meets it.
+
+    ``monomials``: the products of phase moments occurring in the Assumption-2 gradients of the
+    entries outside the red blocks (as text, e.g. ``phi_1*phi_2``); ``holds``: all of them vanish for
+    ``process`` (``None`` if no symbolic rule covers it); ``nonzero``: those that do not vanish.
+    """
+
+    rule: str | None
+    d: int
+    T: int
+    monomials: tuple[str, ...]
+    holds: bool | None
+    nonzero: tuple[str, ...]
+    offending_entries: tuple[str, ...]
+
+
+def invariance_condition(process: TransitionLaw | str | None, d: int = 2, T: int = 6) -> InvarianceCondition:
+    """The invariance table with the law's phase rule at ``d, T``: every entry except the red diagonals,
+    reduced under Assumption 2 plus ``E x_j^3 x_k^3 = 0`` and equal column sums (the ``strengthened``
+    form; both hold for i.i.d. coordinates and are checked separately by
+    :func:`~mesasym.symbolic.invariance.reduction_violations`)."""
+    law = parse_process(process)
+    rule = phase_rule_of(law)
+    if rule is None:
+        return InvarianceCondition(None, d, T, (), None, (), ())
+    table = invariance_table(d, T, rule)
+    phis = [sp.Symbol(f"phi_{m}") for m in range(1, 6 * T + 1)]
+    values = {phi: law.moment(m, 0) for m, phi in enumerate(phis, start=1)} if rule == "unit" else {}
+    if rule == "damped":
+        values = {sp.Symbol("R"): law.r}
+    monomials: set[str] = set()
+    nonzero: set[str] = set()
+    offending: list[str] = []
+    for e in table.entries:
+        if (e.is_red and e.on_diagonal) or not e.appears or e.strengthened == 0:
+            continue
+        if rule == "unit":
+            poly = sp.Poly(e.strengthened, *phis)
+            for monomial, coefficient in poly.terms():
+                text = "*".join(
+                    f"phi_{m}" + (f"^{k}" if k > 1 else "") for m, k in enumerate(monomial, start=1) if k
+                ) or "1"
+                monomials.add(text)
+                value = sp.Mul(*(phis[m] ** k for m, k in enumerate(monomial) if k)).xreplace(values)
+                if sp.simplify(value) != 0:
+                    nonzero.add(text)
+        substituted = sp.simplify(e.strengthened.xreplace(values))
+        if substituted != 0:
+            offending.append(f"W^{e.matrix}[{e.row},{e.col}]")
+    return InvarianceCondition(
+        rule, d, T, tuple(sorted(monomials, key=_monomial_key)), not offending, tuple(sorted(nonzero, key=_monomial_key)), tuple(offending)
+    )
+
+
+def _monomial_key(text: str) -> tuple:
+    return (text.count("*"), [int(part.split("^")[0][4:]) for part in text.split("*") if part.startswith("phi_")])
+
+
+# ---------------------------------------------------------------------------
+# The loss on the manifold and its minimiser
+# ---------------------------------------------------------------------------
+
+
+def _number(value: sp.Expr, exact: bool):
+    value = sp.nsimplify(value) if isinstance(value, sp.Float) else value
+    if exact:
+        if not isinstance(value, sp.Rational):
+            raise InvalidInputError(f"value {value} is not rational")
+        return Fraction(int(value.p), int(value.q))
+    return mpmath.mpf(sp.N(value, mpmath.mp.dps + 10))
+
+
+def _is_rational_law(law: TransitionLaw) -> bool:
+    return all(isinstance(law.moment(a, b), sp.Rational) for a in range(4) for b in range(4))
+
+
+@dataclass(frozen=True)
+class ManifoldCoefficients:
+    """``sum_j E|r_{t,j}|^2 = c^2 A[t] - 2 c B[t] + C[t]`` for ``t = 2..T-1`` (``Fraction`` or ``mpf``),
+    and the moment patterns that entered with a nonzero phase sum."""
+
+    T: int
+    A: dict
+    B: dict
+    C: dict
+    patterns: tuple[tuple[int, ...], ...]
+    exact: bool
+
+
+def _pattern_sum(dist: InitialTokenDistribution, pattern: tuple[int, ...], d: int, exact: bool):
+    """``S(pattern)``: sum over distinct coordinates (the first block is ``j``) of the mixed moment."""
+    total = sp.Integer(0)
+    for coords in itertools.permutations(range(d), len(pattern)):
+        indices = [c for c, p in zip(coords, pattern) for _ in range(p)]
+        total += dist.moment(tuple(indices), d)
+    return _number(sp.nsimplify(total) if exact else total, exact)
+
+
+@functools.lru_cache(maxsize=32)
+def manifold_coefficients(process, dist: InitialTokenDistribution, d: int, T: int) -> ManifoldCoefficients:
+    """Evaluate :func:`manifold_phase_terms` for a law of ``W`` and a law of ``x_1`` at concrete ``d, T``.
+
+    Exact (``Fraction``) when every moment involved is rational, else mpmath at the current precision.
+    """
+    law = parse_process(process)
+    if isinstance(d, bool) or not isinstance(d, int) or d < 1:
+        raise InvalidInputError(f"d={d!r} must be an integer >= 1")
+    if isinstance(T, bool) or not isinstance(T, int) or T < 3:
+        raise InvalidInputError(f"T={T!r} must be an integer >= 3")
+    dist.validate_dimension(d)
+    exact = _is_rational_law(law)
+    size = 3 * T + 2
+    if exact:
+        mu = [[_number(law.moment(a, b), True) for b in range(size)] for a in range(size)]
+    else:
+        mu = [[law.moment_mpf(a, b) for b in range(size)] for a in range(size)]
+    zero = Fraction(0) if exact else mpmath.mpf(0)
+    pattern_cache: dict = {}
+    used: set = set()
+    parts = {}
+    for term in manifold_phase_terms():
+        values = {}
+        structure = _term_structure(term)
+        for t in range(2, T):
+            total = zero
+            ranges = [range(term.lower, t + 1)] * len(term.indices)
+            for powers, rows in structure:
+                phase = zero
+                for idx in itertools.product(*ranges):
+                    point = (1, t) + tuple(idx) + (0,) * (2 - len(idx))
+                    product = 1
+                    for row_a, row_b in rows:
+                        a = sum(c * v for c, v in zip(row_a, point))
+                        b = sum(c * v for c, v in zip(row_b, point))
+                        product = product * mu[a][b]
+                        if not product:
+                            break
+                    phase += product
+                if phase:
+                    key = powers
+                    if key not in pattern_cache:
+                        pattern_cache[key] = _pattern_sum(dist, key, d, exact) if len(key) <= d else zero
+                    if pattern_cache[key]:
+                        used.add(key)
+                    total += pattern_cache[key] * phase
+            values[t] = total / (t - 1) ** term.weight_power
+        parts[term.name] = values
+    return ManifoldCoefficients(T, parts["quadratic"], parts["cross"], parts["constant"], tuple(sorted(used)), exact)
+
+
+def manifold_fixed_point(process, dist: InitialTokenDistribution, d: int, T: int):
+    """:math:`c^* = \\sum_t B_t / \\sum_t A_t`, the minimiser of the loss on the manifold (``Fraction`` or ``mpf``)."""
+    coefficients = manifold_coefficients(parse_process(process), dist, d, T)
+    return sum(coefficients.B.values()) / sum(coefficients.A.values())
+
+
+def manifold_loss_value(process, dist: InitialTokenDistribution, d: int, T: int, c) -> object:
+    """:math:`L(c) = \\tfrac12 \\sum_t (c^2 A_t - 2 c B_t + C_t)` on the manifold (real ``c = ab``)."""
+    k = manifold_coefficients(parse_process(process), dist, d, T)
+    return sum(c * c * k.A[t] - 2 * c * k.B[t] + k.C[t] for t in k.A) / 2
+
+
+# ---------------------------------------------------------------------------
+# Which step of the reduction holds
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReductionStep:
+    """One step of Theorem 1's reduction for a given law: ``holds`` is True, False or None (not decided)."""
+
+    name: str
+    holds: bool | None
+    detail: str
+
+
+def reduction_steps(process, dist: InitialTokenDistribution, d: int, T: int) -> tuple[ReductionStep, ...]:
+    """The steps of Theorem 1's proof that use the phases, each decided for ``process``:
+
+    1. ``phase-rule`` -- :math:`E[\\lambda^a\\bar\\lambda^b] = [a = b]` for every exponent the loss uses
+       (``a, b <= 3(T-1)``);
+    2. ``invariance`` -- the gradients outside the red blocks vanish on the manifold (symbolic table at
+       ``d = 2, T = min(T, 6)`` with the law's phase rule, under Assumption 2);
+    3. ``kappa-only`` -- the loss on the manifold depends on ``x_1`` only through
+       ``m_2, kappa_1, kappa_2, kappa_3`` (no other moment pattern has a nonzero phase sum);
+    4. ``closed-form`` -- the limit is the minimiser on the manifold, :func:`manifold_fixed_point`
+       (holds when the manifold is invariant).
+    """
+    law = parse_process(process)
+    n = 3 * (T - 1)
+    bad = next(
+        ((a, b) for a in range(n + 1) for b in range(n + 1) if sp.simplify(law.moment(a, b) - int(a == b)) != 0),
+        None,
+    )
+    steps = [
+        ReductionStep(
+            "phase-rule",
+            bad is None,
+            "E[lambda^a conj(lambda)^b] = [a = b] for all a, b <= 3(T-1)"
+            if bad is None
+            else f"E[lambda^{bad[0]} conj(lambda)^{bad[1]}] = {sp.sstr(law.moment(*bad))}, not {int(bad[0] == bad[1])}",
+        )
+    ]
+    condition = invariance_condition(law, 2, min(T, 6))
+    if condition.holds is None:
+        steps.append(ReductionStep("invariance", None, "no symbolic phase rule for this law (decided numerically only)"))
+    elif condition.rule == "unit":
+        steps.append(
+            ReductionStep(
+                "invariance",
+                condition.holds,
+                "off-manifold gradients are combinations of "
+                + ", ".join(condition.monomials)
+                + (
+                    "; all vanish for this law"
+                    if condition.holds
+                    else "; nonzero here: " + ", ".join(condition.nonzero)
+                ),
+            )
+        )
+    else:
+        steps.append(
+            ReductionStep(
+                "invariance",
+                condition.holds,
+                ("off-manifold gradients vanish (the paper's phase rule)" if condition.rule == "uniform" else
+                 "off-manifold gradients vanish (same phase selection [a = b] as the paper, weights R^(a+b))")
+                if condition.holds
+                else "nonzero off-manifold gradients: " + ", ".join(condition.offending_entries[:4]),
+            )
+        )
+    coefficients = manifold_coefficients(law, dist, d, T)
+    extra = [p for p in coefficients.patterns if p not in KAPPA_PATTERNS]
+    steps.append(
+        ReductionStep(
+            "kappa-only",
+            not extra,
+            "the manifold loss uses S(2), S(4), S(6), S(2,4) only"
+            if not extra
+            else "moment patterns beyond kappa_1..3 enter: " + ", ".join(f"S{p}" for p in extra),
+        )
+    )
+    steps.append(
+        ReductionStep(
+            "closed-form",
+            condition.holds,
+            "the flow stays on the manifold, so its limit is c* = sum_t B_t / sum_t A_t"
+            if condition.holds
+            else "the flow leaves the manifold; sum_t B_t / sum_t A_t is only the best point on it"
+            if condition.holds is False
+            else "undecided symbolically",
+        )
+    )
+    return tuple(steps)
