@@ -42,7 +42,7 @@ from mesasym.precise import (
     integrate_reduced_flow,
     to_mpf,
 )
-from mesasym.symbolic import derive_reduced_flow, reduction_violations
+from mesasym.symbolic import derive_reduced_flow, fixed_point_limits, reduction_violations
 from mesasym.symbolic import symbols as S
 from mesasym.numeric.model import Parameters, one_step_gd_predict, predict
 
@@ -336,14 +336,12 @@ def _hypotheses(
 
 
 def _limits(flow: Any, a0: sp.Rational, b0: sp.Rational, dps: int) -> tuple[mpmath.mpf, mpmath.mpf]:
-    """``a~, b~`` from the derived ``a~^2`` (in ``delta = a0^2 - b0^2``) and sign rule."""
-    a_sq = flow.a_tilde_squared.subs(S.DELTA, a0**2 - b0**2)
-    sign = 1 if (a0 if a0**2 >= b0**2 else b0) >= 0 else -1  # the derived sign rule
-    with mpmath.mp.workdps(dps + 10):
-        a_tilde = sign * mpmath.sqrt(to_mpf(a_sq, dps + 10))
-        b_tilde = to_mpf(flow.fixed_product, dps + 10) / a_tilde
+    """``a~, b~`` from the derived closed forms (:func:`mesasym.symbolic.fixed_point_limits`)."""
+    if a0 == 0 and b0 == 0:  # an equilibrium (flagged by the initialization row): no limit
+        return mpmath.mpf("nan"), mpmath.mpf("nan")
+    a_tilde, b_tilde = fixed_point_limits(flow, a0, b0)
     with mpmath.mp.workdps(dps):
-        return +a_tilde, +b_tilde
+        return +to_mpf(a_tilde, dps + 10), +to_mpf(b_tilde, dps + 10)
 
 
 def _population_numeric(dist: InitialTokenDistribution, s: FixedPointSettings, a0: float, b0: float) -> NumericResult:

@@ -83,6 +83,7 @@ from mesasym.symbolic.phase_laws import (
 from mesasym.symbolic.reduced_flow import (
     ReducedFlow,
     derive_reduced_flow,
+    fixed_point_limits,
     fixed_point_product,
     manifold_loss_t,
     manifold_loss_total,
@@ -108,6 +109,7 @@ __all__ = [
     "instantiate_general_loss",
     "ReducedFlow",
     "derive_reduced_flow",
+    "fixed_point_limits",
     "fixed_point_product",
     "EntryGradient",
     "InvarianceTable",

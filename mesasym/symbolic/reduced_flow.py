@@ -32,6 +32,7 @@ from mesasym.symbolic.sums import EXACT_HARMONIC_MAX, harmonic_number, sum_over
 __all__ = [
     "ReducedFlow",
     "derive_reduced_flow",
+    "fixed_point_limits",
     "fixed_point_product",
     "per_entry_gradient",
     "is_positive",
@@ -64,7 +65,9 @@ class ReducedFlow:
     a_tilde_squared: sp.Expr  # in terms of delta = a0^2 - b0^2
     a_tilde_squared_c: sp.Expr  # the same with c* as the symbol CSTAR
     delta: sp.Expr  # a0^2 - b0^2
-    sign_rule: str
+    a_tilde: sp.Expr  # closed form of lim a in a0, b0 (Piecewise: the derived sign rule)
+    b_tilde: sp.Expr  # closed form of lim b = c*/a~ in a0, b0
+    a_tilde_c: sp.Expr  # a~ with delta and c* as the symbols DELTA, CSTAR (for printing)
     jacobian_eigenvalues: tuple[sp.Expr, ...]  # at a fixed point, in terms of a~ (b~ = c*/a~)
     jacobian_eigenvalues_kc: tuple[sp.Expr, ...]  # the same with K = g' and C = c* as symbols
     rate: sp.Expr  # linear convergence rate of c at the fixed point
@@ -217,6 +220,9 @@ def _derive(T: sp.Expr, d: sp.Expr, kappas: tuple | None, second_moment: sp.Expr
     if not (is_positive(c_star) and is_positive(slope)):
         raise AssertionError(f"cannot prove c* > 0 and g' > 0 (c* = {c_star}, g' = {slope})")
     non_convergent, reason = _non_convergent_set(conserved, c_star)
+    a_tilde_c = _signed_limit(conserved, a_tilde_sq_c.subs(c_pos, C))
+    a_tilde = a_tilde_c.subs({S.DELTA: S.a0**2 - S.b0**2, C: c_star})
+    b_tilde = sp.piecewise_fold(c_star / a_tilde)
     return ReducedFlow(
         loss_t=loss_t,
         loss=_real_point(loss_total),
@@ -234,11 +240,9 @@ def _derive(T: sp.Expr, d: sp.Expr, kappas: tuple | None, second_moment: sp.Expr
         a_tilde_squared=a_tilde_sq,
         a_tilde_squared_c=a_tilde_sq_c.subs(c_pos, C),
         delta=S.a0**2 - S.b0**2,
-        sign_rule=(
-            "sign(a~) = sign(a_0) if a_0^2 > b_0^2; sign(b~) = sign(b_0) if b_0^2 > a_0^2; "
-            "both keep their common sign if a_0 = b_0 != 0 (a^2 - b^2 is conserved, so "
-            "the larger coordinate never crosses zero); b~ = c*/a~"
-        ),
+        a_tilde=a_tilde,
+        b_tilde=b_tilde,
+        a_tilde_c=a_tilde_c,
         jacobian_eigenvalues=eigs,
         jacobian_eigenvalues_kc=tuple(eigs_small),
         rate=rate,
@@ -262,6 +266,43 @@ def is_positive(expr: sp.Expr) -> bool:
     signs = (numerator.is_positive, denominator.is_positive)
     negative = (numerator.is_negative, denominator.is_negative)
     return signs == (True, True) or negative == (True, True)
+
+
+def _signed_limit(conserved: sp.Expr, a_tilde_squared: sp.Expr) -> sp.Expr:
+    """``a~`` with its sign, from ``a~^2`` (in ``DELTA``, ``CSTAR``) and the conserved ``Q = a^2 - b^2``.
+
+    On the level set ``Q = delta`` a coordinate can reach ``0`` only if ``Q`` with that
+    coordinate set to 0 equals ``delta`` for a real value of the other. Both are solved:
+    for ``delta > 0``, ``-b^2 = delta`` has no real root, so ``a`` keeps the sign of
+    ``a_0``; for ``delta < 0``, ``a^2 = delta`` has none, so ``b`` keeps the sign of ``b_0``
+    and ``a~ = c*/b~`` (``c* > 0``) has it too. On ``delta = 0`` the convergent line is
+    ``a = b`` (:func:`_non_convergent_set`), where both signs agree. Hence
+    ``a~ = sign(a_0) sqrt(a~^2)`` if ``a_0^2 >= b_0^2``, else ``sign(b_0) sqrt(a~^2)``.
+    """
+    positive = sp.Symbol("p", positive=True)
+    for vanishing, other, level in ((S.a, S.b, positive), (S.b, S.a, -positive)):
+        roots = sp.solve(sp.Eq(conserved.subs(vanishing, 0), level), other)
+        if any(root.is_real is not False for root in roots):
+            raise AssertionError(f"{vanishing} can cross zero on the level set {conserved} = {level}")
+    magnitude = sp.sqrt(a_tilde_squared)
+    return sp.Piecewise(
+        (sp.sign(S.a0) * magnitude, S.DELTA >= 0),
+        (sp.sign(S.b0) * magnitude, True),
+    )
+
+
+def fixed_point_limits(flow: ReducedFlow, a0: object, b0: object) -> tuple[sp.Expr, sp.Expr]:
+    """The derived limits ``(a~, b~)`` of the reduced flow from ``(a0, b0)``, exactly.
+
+    Evaluates :attr:`ReducedFlow.a_tilde` and :attr:`ReducedFlow.b_tilde` (the closed
+    form of ``a~^2`` with the derived sign rule, ``b~ = c*/a~``). Starts on the derived
+    non-convergent set have no such limit: ``(0, 0)`` raises :class:`InvalidInputError`;
+    on ``b0 = -a0 != 0`` the values are those of the mirror start ``(a0, a0)``.
+    """
+    values = {S.a0: sp.sympify(a0), S.b0: sp.sympify(b0)}
+    if values[S.a0] == 0 and values[S.b0] == 0:
+        raise InvalidInputError("the start (a0, b0) = (0, 0) is an equilibrium: the flow has no limit a~, b~")
+    return flow.a_tilde.subs(values), flow.b_tilde.subs(values)
 
 
 def _non_convergent_set(conserved: sp.Expr, c_star: sp.Expr) -> tuple[sp.Expr, str]:

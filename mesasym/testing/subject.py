@@ -102,20 +102,19 @@ class ReducedODE:
     slope: sp.Expr
     rate: sp.Expr
     a_tilde_squared: sp.Expr
+    a_tilde: sp.Expr
+    b_tilde: sp.Expr
 
     def limits(self, a0: sp.Rational, b0: sp.Rational, dps: int) -> tuple[mpmath.mpf, mpmath.mpf]:
         r"""The closed-form limits :math:`(\tilde a, \tilde b)` from ``(a0, b0)`` (ordinary starts).
 
-        :math:`\tilde a^2` is the derived closed form at ``delta = a0^2 - b0^2``; the sign
-        rule: ``a^2 - b^2`` is conserved, so the larger of ``|a|``, ``|b|`` never
-        crosses zero and ``a~b~ = c* > 0`` -- hence ``sign(a~) = sign(a0)`` if
-        ``a0^2 >= b0^2``, else ``sign(b0)``; then ``b~ = c*/a~``.
+        ``a_tilde``, ``b_tilde`` are the derived closed forms in ``a_0, b_0`` with the derived
+        sign rule (:attr:`mesasym.symbolic.ReducedFlow.a_tilde`), evaluated at ``dps`` digits.
         """
-        a_sq = self.a_tilde_squared.subs(S.DELTA, a0**2 - b0**2)
-        sign = 1 if (a0 if a0**2 >= b0**2 else b0) >= 0 else -1
+        values = {S.a0: sp.sympify(a0), S.b0: sp.sympify(b0)}
         with mpmath.mp.workdps(dps + 10):
-            a_tilde = sign * mpmath.sqrt(mpmath.mpf(sp.N(a_sq, dps + 15)))
-            b_tilde = mpmath.mpf(sp.N(self.c_star, dps + 15)) / a_tilde
+            a_tilde = mpmath.mpf(sp.N(self.a_tilde.subs(values), dps + 15))
+            b_tilde = mpmath.mpf(sp.N(self.b_tilde.subs(values), dps + 15))
         return a_tilde, b_tilde
 
 
@@ -135,6 +134,8 @@ def derived_reduced_ode(T: int, d: int, kappas: Kappa3) -> ReducedODE:
         slope=sp.cancel(at(flow.slope)),
         rate=sp.sympify(flow.rate).xreplace(values),
         a_tilde_squared=sp.sympify(flow.a_tilde_squared).xreplace(values),
+        a_tilde=sp.sympify(flow.a_tilde).xreplace(values),
+        b_tilde=sp.sympify(flow.b_tilde).xreplace(values),
     )
 
 

@@ -177,9 +177,15 @@ def theorem1_document(spec: Specialisation | None = None) -> str:
     )
     out.append(equation(r"\tilde a^2 = " + tex(flow.a_tilde_squared.subs(flow.fixed_product, S.CSTAR))))
     out.append(
-        "and $\\tilde b = c^*/\\tilde a$. Signs: $a^2 - b^2$ is conserved, so if $a_0^2 > b_0^2$ then $a$ never "
-        "crosses $0$ and $\\operatorname{sign}\\tilde a = \\operatorname{sign} a_0$; if $b_0^2 > a_0^2$ then "
-        "$\\operatorname{sign}\\tilde b = \\operatorname{sign} b_0$; on $a_0 = b_0 \\ne 0$ both keep their sign."
+        "Signs: on the level set $a^2 - b^2 = \\delta$, $a$ can vanish only if $-b^2 = \\delta$ has a real root "
+        "(none for $\\delta > 0$) and $b$ only if $a^2 = \\delta$ has one (none for $\\delta < 0$); on "
+        "$\\delta = 0$ the convergent line is $a = b$. So the coordinate of larger modulus keeps its sign, "
+        "$c^* > 0$ gives the other's, and the derived limits are"
+    )
+    out.append(
+        equation(
+            r"\tilde a = " + tex(flow.a_tilde_c) + r",\qquad \tilde b = \frac{c^*}{\tilde a}"
+        )
     )
     eig_display = [sp.factor(e) for e in flow.jacobian_eigenvalues_kc]
     out.append(
