@@ -10,7 +10,7 @@ from scipy.integrate import solve_ivp
 from mesasym.errors import InvalidInputError
 from mesasym.symbolic import symbols as S
 from mesasym.symbolic.invariance import invariance_table
-from mesasym.symbolic.reduced_flow import derive_reduced_flow, fixed_point_product
+from mesasym.symbolic.reduced_flow import derive_reduced_flow, fixed_point_limits, fixed_point_product
 
 a, b, c = S.a, S.b, S.c
 
@@ -88,8 +88,8 @@ def test_numerical_integration_agrees(seed: int) -> None:
     flow = derive_reduced_flow(T, 3, kappas)
     rhs = sp.lambdify((a, b), [flow.rhs_a, flow.rhs_b])
     a0, b0 = rng.uniform(0.2, 1.5, size=2) * rng.choice([-1, 1], size=2)
-    if a0 * b0 < 0:  # keep ab > 0 bounded away from the a = -b line
-        b0 = -b0
+    if abs(abs(a0) - abs(b0)) < 0.2:  # keep away from the a = -b line (mixed signs stay: the sign rule)
+        a0 = np.sign(a0) * (abs(b0) + 0.3)
     scale = float(flow.slope) * (a0**2 + b0**2)
     sol = solve_ivp(lambda _t, y: rhs(*y), (0, 60 / scale), [a0, b0], rtol=1e-10, atol=1e-12)
     a_end, b_end = sol.y[:, -1]
@@ -99,12 +99,28 @@ def test_numerical_integration_agrees(seed: int) -> None:
     assert abs(a_end * b_end - cstar) < 1e-6 * cstar
     a_sq = float(flow.a_tilde_squared.subs(S.DELTA, delta))
     assert abs(a_end**2 - a_sq) < 1e-6 * max(1, a_sq)
+    # the derived signed limits (sign rule included) against the integrated end point
+    a_tilde, b_tilde = (float(v) for v in fixed_point_limits(flow, sp.Rational(a0), sp.Rational(b0)))
+    assert abs(a_end - a_tilde) < 1e-6 * max(1, abs(a_tilde)) and abs(b_end - b_tilde) < 1e-6 * max(1, abs(b_tilde))
     # On the line a = -b the flow goes to the origin instead (near 0: a' = g(0) a with g(0) < 0).
     # The origin is a saddle (the a = b direction grows at the same rate), so integrate only until
     # exp(-15) ~ 3e-7: round-off (1e-16) cannot grow past ~1e-9 in that time.
     decay = -float(flow.g.subs(c, 0))
     sol = solve_ivp(lambda _t, y: rhs(*y), (0, 15 / decay), [a0, -a0], rtol=1e-10, atol=1e-14)
     assert np.hypot(*sol.y[:, -1]) < 1e-5 * abs(a0)
+
+
+def test_limits_sign_rule_at_mixed_signs() -> None:
+    """Starts with a0 b0 < 0: the coordinate of larger modulus keeps its sign, the other crosses 0."""
+    flow = derive_reduced_flow(6, 2, (3, 15, 3))
+    half, tenth = sp.Rational(1, 2), sp.Rational(1, 10)
+    for a0, b0, sign in ((half, -tenth, 1), (-half, tenth, -1), (tenth, -half, -1), (-tenth, half, 1)):
+        a_tilde, b_tilde = fixed_point_limits(flow, a0, b0)
+        assert sp.sign(sp.N(a_tilde)) == sign and sp.sign(sp.N(b_tilde)) == sign
+        assert sp.simplify(a_tilde * b_tilde - flow.fixed_product) == 0
+        assert sp.simplify(a_tilde**2 - b_tilde**2 - (a0**2 - b0**2)) == 0
+    with pytest.raises(InvalidInputError):
+        fixed_point_limits(flow, 0, 0)
 
 
 def test_invalid_T_and_d() -> None:
