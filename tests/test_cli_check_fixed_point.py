@@ -34,8 +34,36 @@ def test_json_output_has_the_documented_keys(capsys: pytest.CaptureFixture[str])
     assert {"T", "d", "dist", "a0", "b0", "seed"} <= set(data["settings"])
     assert data["settings"]["dist"] == "gaussian:sigma=1"
     for check in data["checks"]:
-        assert {"name", "passed", "value", "tolerance"} <= set(check)
+        assert {"name", "kind", "passed", "value", "tolerance", "reason", "hypothesis"} <= set(check)
+        _assert_row_is_honest(check)
+    independent = [c for c in data["checks"] if c["kind"] == "independent" and not c["hypothesis"]]
+    assert data["summary"]["independent"] == {"passed": len(independent), "total": len(independent)}
     assert abs(data["numeric"]["ab"] - data["fixed_point"]["ab"]) <= 1e-10 * data["fixed_point"]["ab"]
+
+
+def _assert_row_is_honest(check: dict) -> None:
+    """Every row has a kind; a test row has a numeric tolerance; an info row passes nothing."""
+    assert check["kind"] in {"independent", "consistency", "info"}
+    if check["kind"] == "info":
+        assert check["passed"] is None
+    else:
+        assert isinstance(check["passed"], bool)
+        assert isinstance(check["tolerance"], (int, float)) and not isinstance(check["tolerance"], bool)
+
+
+def test_monte_carlo_rows_have_kinds_and_the_text_shows_them(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["check-fixed-point", "--T", "6", "--d", "2", "--dps", "20", "--engine", "monte-carlo", "--samples", "400"]
+    main([*argv, "--json"])
+    data = json.loads(capsys.readouterr().out)
+    for check in data["checks"]:
+        _assert_row_is_honest(check)
+    kinds = {check["name"]: check["kind"] for check in data["checks"]}
+    assert kinds["numeric-ab"] == "independent" and kinds["reduced-ode-reaches-fixed-point"] == "consistency"
+    main(argv)
+    out = capsys.readouterr().out
+    assert "independent checks passed" in out.splitlines()[-1]
+    row = next(line for line in out.splitlines() if line.strip().startswith("conserved-quantity"))
+    assert "consistency" in row
 
 
 def test_hypotheses_violated_has_its_own_exit_code_and_still_shows_results(capsys: pytest.CaptureFixture[str]) -> None:

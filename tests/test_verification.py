@@ -48,6 +48,18 @@ def test_default_setting_is_verified_with_every_check() -> None:
     assert float(report.c_star_mp) == pytest.approx(report.numeric.final_ab, rel=1e-10)
 
 
+def test_check_rows_refuse_a_test_without_a_numeric_tolerance() -> None:
+    from mesasym.compare.fixed_point import Check
+
+    with pytest.raises(ValueError):
+        Check("x", True, 1.0, "reported", "why", "independent")
+    with pytest.raises(ValueError):
+        Check("x", True, 1.0, None, "why", "info")  # an info row does not pass
+    with pytest.raises(ValueError):
+        Check("x", True, 1.0, 0.1, "why", "evidence")  # not a kind
+    assert Check("x", None, 1.0, None, "why", "info").to_dict()["passed"] is None
+
+
 @pytest.mark.parametrize("dist", ["uniform:w=2", "sparse:c=1", "rademacher:s=1", "laplace:scale=1"])
 def test_other_assumption2_laws_are_verified(dist: str) -> None:
     assert verify_fixed_point(FixedPointSettings(dist=dist, **SMALL)).verdict == "verified"
@@ -64,7 +76,7 @@ def test_ones_violates_assumption2_and_the_numeric_limit_differs() -> None:
     report = verify_fixed_point(FixedPointSettings(dist="ones", **SMALL))
     checks = _by_name(report)
     assert report.verdict == "hypotheses-violated"
-    assert not checks["assumption-2"].passed and "E[x_{1,1}] = 1" in checks["assumption-2"].value
+    assert not checks["assumption-2"].passed and "E[x_{1,1}] = 1" in checks["assumption-2"].reason
     assert not checks["numeric-ab"].passed and not checks["off-manifold"].passed
 
 
@@ -81,7 +93,7 @@ def test_skewed_law_passes_assumption2_but_fails_the_reduction() -> None:
     report = verify_fixed_point(FixedPointSettings(dist="discrete:values=-1,2;probs=2/3,1/3", **SMALL))
     checks = _by_name(report)
     assert checks["assumption-2"].passed
-    assert not checks["reduction-moments"].passed and "E[x_{1,1}^3 x_{1,2}^3] = 4" in checks["reduction-moments"].value
+    assert not checks["reduction-moments"].passed and "E[x_{1,1}^3 x_{1,2}^3] = 4" in checks["reduction-moments"].reason
     assert not checks["off-manifold"].passed and not checks["numeric-ab"].passed
     assert report.verdict == "failed"
 

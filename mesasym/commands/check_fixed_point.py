@@ -96,6 +96,27 @@ def _short(value: object, width: int = 22) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
+def _status(check) -> str:
+    if check.passed is None:
+        return "info"
+    return "ok" if check.passed else ("VIOLATED" if check.hypothesis else "FAILED")
+
+
+def verdict_counts(summary: dict[str, dict[str, int]]) -> str:
+    """``"6 of 6 independent checks passed, 3 of 3 consistency checks, hypotheses 2 of 2 hold, 1 info row"``."""
+    parts = []
+    for key, label in (("independent", "independent checks passed"), ("consistency", "consistency checks")):
+        entry = summary.get(key, {"passed": 0, "total": 0})
+        parts.append(f"{entry['passed']} of {entry['total']} {label}")
+    if "hypotheses" in summary:
+        entry = summary["hypotheses"]
+        parts.append(f"hypotheses {entry['passed']} of {entry['total']} hold")
+    if "info" in summary:
+        total = summary["info"]["total"]
+        parts.append(f"{total} info row{'s' if total != 1 else ''}")
+    return ", ".join(parts)
+
+
 def render(report, plot_path: Path | None = None) -> str:
     """The human-readable table printed by the command."""
     s = report.settings
@@ -127,18 +148,20 @@ def render(report, plot_path: Path | None = None) -> str:
     lines.append(f"              ab = {numeric['ab']:.15g}, a = {numeric['a']:.15g}, b = {numeric['b']:.15g}")
     lines.append("")
     width = max(len(check.name) for check in report.checks) + 2
-    lines.append(f"  {'check'.ljust(width)}{'value'.ljust(24)}{'tolerance'.ljust(24)}result")
+    lines.append(f"  {'check'.ljust(width)}{'kind'.ljust(14)}{'value'.ljust(24)}{'tolerance'.ljust(24)}result")
     for check in report.checks:
-        status = "ok" if check.passed else ("VIOLATED" if check.hypothesis else "FAILED")
-        lines.append(f"  {check.name.ljust(width)}{_short(check.value).ljust(24)}{_short(check.tolerance).ljust(24)}{status}")
+        kind = check.kind + ("*" if check.hypothesis else "")
+        tolerance = "-" if check.tolerance is None else check.tolerance
+        lines.append(
+            f"  {check.name.ljust(width)}{kind.ljust(14)}{_short(check.value).ljust(24)}"
+            f"{_short(tolerance).ljust(24)}{_status(check)}"
+        )
+    lines.append("  (* a hypothesis of the theorem, not evidence for it)")
     lines.append("")
     lines.append("  why these tolerances:")
     for check in report.checks:
         lines.append(f"  - {check.name}: {check.reason}")
-    failed = [check for check in report.checks if not check.passed and len(str(check.value)) > 22]
-    for check in failed:
-        lines.append(f"  ! {check.name}: {check.value}")
     if plot_path is not None:
         lines.append(f"\n  plot written to {plot_path}")
-    lines.append(f"\nverdict: {report.verdict} ({report.seconds:.1f} s)")
+    lines.append(f"\nverdict: {report.verdict} ({verdict_counts(report.summary())}; {report.seconds:.1f} s)")
     return "\n".join(lines)

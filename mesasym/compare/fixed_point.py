@@ -51,6 +51,7 @@ __all__ = [
     "VERDICTS",
     "POPULATION_MAX_D",
     "POPULATION_MAX_T",
+    "KINDS",
     "Check",
     "FixedPointSettings",
     "NumericResult",
@@ -82,21 +83,49 @@ MC_REPLICATES = 10
 MC_ALPHA = 1e-4
 
 
+#: The kinds of verdict rows: ``independent`` compares two sources of truth that share
+#: no code path past the model definition and the law's moments; ``consistency`` checks
+#: the derivation or a solver against itself; ``info`` is a reported figure, not a test.
+KINDS = ("independent", "consistency", "info")
+
+
 @dataclass(frozen=True)
 class Check:
-    """One comparison: its value, tolerance and why that tolerance."""
+    """One verdict row: its value, tolerance, why that tolerance, and its kind (:data:`KINDS`).
+
+    A test row (``independent``, ``consistency``) has ``passed`` a bool and a numeric
+    ``tolerance``; an ``info`` row has ``passed = None`` (it reports, it does not test).
+    ``hypothesis`` marks a row about the theorem's hypotheses rather than its conclusion.
+    """
 
     name: str
-    passed: bool
+    passed: bool | None
     value: Any
     tolerance: Any
     reason: str
+    kind: str
     hypothesis: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"kind={self.kind!r} must be one of {', '.join(KINDS)}")
+        if self.kind == "info":
+            if self.passed is not None:
+                raise ValueError(f"{self.name}: an info row has passed=None")
+        else:
+            numeric = isinstance(self.tolerance, (int, float)) and not isinstance(self.tolerance, bool)
+            if not isinstance(self.passed, (bool, np.bool_)) or not numeric:
+                raise ValueError(f"{self.name}: a test row needs a bool passed and a numeric tolerance")
+
+    @property
+    def is_test(self) -> bool:
+        return self.kind != "info"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "passed": bool(self.passed),
+            "kind": self.kind,
+            "passed": None if self.passed is None else bool(self.passed),
             "value": self.value,
             "tolerance": self.tolerance,
             "reason": self.reason,
@@ -228,7 +257,17 @@ class FixedPointReport:
     def verdict(self) -> str:
         if not self.hypotheses_hold:
             return "hypotheses-violated"
-        return "verified" if all(check.passed for check in self.checks) else "failed"
+        return "verified" if all(check.passed for check in self.checks if check.is_test) else "failed"
+
+    def summary(self) -> dict[str, dict[str, int]]:
+        """Rows per kind (hypothesis rows apart): ``{kind: {"passed": n, "total": m}}``."""
+        out: dict[str, dict[str, int]] = {}
+        for check in self.checks:
+            key = "hypotheses" if check.hypothesis else check.kind
+            entry = out.setdefault(key, {"passed": 0, "total": 0})
+            entry["total"] += 1
+            entry["passed"] += bool(check.passed)
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (the ``--json`` output of ``mesasym check-fixed-point``)."""
@@ -241,8 +280,8 @@ class FixedPointReport:
                 "ab": None if self.c_star_mp is None else float(self.c_star_mp),
                 "ab_exact": None if self.c_star_exact is None else str(self.c_star_exact),
                 "ab_digits": None if self.c_star_mp is None else _digits(self.c_star_mp, dps),
-                "a": None if self.a_tilde is None else float(self.a_tilde),
-                "b": None if self.b_tilde is None else float(self.b_tilde),
+                "a": _finite_or_none(self.a_tilde),
+                "b": _finite_or_none(self.b_tilde),
             },
             "numeric": {
                 "engine": numeric.engine,
@@ -262,6 +301,7 @@ class FixedPointReport:
                 "kappa3": str(self.kappas.kappa3),
             },
             "checks": [check.to_dict() for check in self.checks],
+            "summary": self.summary(),
             "settings": {
                 "T": s.T,
                 "d": s.d,
@@ -275,6 +315,10 @@ class FixedPointReport:
             },
             "seconds": round(self.seconds, 3),
         }
+
+
+def _finite_or_none(value: Any) -> float | None:
+    return None if value is None or not mpmath.isfinite(value) else float(value)
 
 
 def _digits(value: mpmath.mpf, dps: int) -> str:
@@ -299,9 +343,11 @@ def _hypotheses(
         Check(
             "assumption-2",
             bool(report),
-            "satisfied" if report else shown,
-            "exact",
-            "Assumption 2 as the paper states it, on every moment of degree <= 6 (exact SymPy numbers)",
+            len(reasons),
+            0,
+            "number of conditions of Assumption 2, as the paper states it, that fail on the law's exact moments "
+            "of degree <= 6 (SymPy numbers)" + (f": {shown}" if reasons else ""),
+            "independent",
             hypothesis=True,
         )
     ]
@@ -311,24 +357,28 @@ def _hypotheses(
             Check(
                 "reduction-moments",
                 not extra,
-                "E[x_j^3 x_k^3] = 0 and equal column sums hold" if not extra else "; ".join(extra),
-                "exact",
-                "moments outside Assumption 2 that the reduction to one (a, b) also needs, found by the "
-                "symbolic invariance table of the full model: E[x_j^3 x_k^3] = 0 (j != k) and equal "
-                "column sums sum_{r != j} E[x_r^2 x_j^4]",
+                len(extra),
+                0,
+                "number of failing moment conditions outside Assumption 2 that the reduction to one (a, b) also "
+                "needs, found by the symbolic invariance table of the full model: E[x_j^3 x_k^3] = 0 (j != k) and "
+                "equal column sums sum_{r != j} E[x_r^2 x_j^4]" + (f": {'; '.join(extra)}" if extra else ""),
+                "independent",
             )
         )
     if flow is None:
         return checks
-    degenerate = bool(flow.non_convergent.subs({S.a0: a0, S.b0: b0}))
+    line = flow.non_convergent  # Eq(b0, -a0), derived
+    distance = abs((line.lhs - line.rhs).subs({S.a0: a0, S.b0: b0}))
     checks.append(
         Check(
             "initialization",
-            not degenerate,
-            f"a0={a0}, b0={b0}" + (" lies on the non-convergent set a0 = -b0" if degenerate else ""),
-            "exact",
-            f"the derived non-convergent set is {sp.latex(flow.non_convergent).replace('_{0}', '0')} "
-            "(a^2 - b^2 is conserved; on a = -b, ab <= 0 < a~b~ and the flow goes to the saddle at the origin)",
+            bool(distance > 0),
+            float(distance),
+            0,
+            f"distance |{sp.sstr(line.lhs - line.rhs)}| of (a0, b0) = ({a0}, {b0}) from the derived non-convergent "
+            f"set {sp.sstr(line.lhs)} = {sp.sstr(line.rhs)}, which must exceed the tolerance 0 (a^2 - b^2 is "
+            "conserved; on a = -b, ab <= 0 < a~b~ and the flow goes to the saddle at the origin)",
+            "consistency",
             hypothesis=True,
         )
     )
@@ -510,9 +560,10 @@ def verify_fixed_point(
             Check(
                 "derived-equals-claim",
                 difference == 0,
-                str(difference),
-                "0 (exact)",
-                "derived a~b~ (root of the derived g) minus Theorem 1's formula, simplified by SymPy",
+                float(abs(difference)) if difference.is_number else str(difference),
+                0,
+                "|derived a~b~ (root of the derived g) minus Theorem 1's formula|, simplified by SymPy (exact)",
+                "independent",
             )
         )
         a_tilde, b_tilde = _limits(flow, a0, b0, s.dps)
@@ -558,27 +609,31 @@ def _reduced_checks(reduced: ReducedTrajectory, a_tilde: mpmath.mpf, b_tilde: mp
             Check(
                 "reduced-ode-reaches-fixed-point",
                 bool(reduced.converged),
-                mpmath.nstr(eps, 5),
-                mpmath.nstr(mpmath.mpf(10) ** (-(dps // 2)), 3),
+                float(eps),
+                float(mpmath.mpf(10) ** (-(dps // 2))),
                 f"|ab - a~b~| / a~b~ at tau = {mpmath.nstr(reduced.tau[-1], 6)} of the derived ODE integrated "
-                f"by a Taylor-series method at {dps} digits, stopped at the distance 10^-(dps/2)",
+                f"by a Taylor-series method at {dps} digits, stopped at the distance 10^-(dps/2) (the derived "
+                "right-hand side against its own derived root: a consistency check)",
+                "consistency",
             ),
             Check(
                 "reduced-ode-a-b-limits",
                 bool(reduced.converged and error <= tolerance),
-                mpmath.nstr(error, 3),
-                mpmath.nstr(tolerance, 3),
+                float(error),
+                float(tolerance),
                 "max relative error of a, b at the end against the closed forms a~, b~: with a^2 - b^2 "
                 "conserved, |a - a~| <= |ab - c*| / (a + a~), so the bound is 2 eps max(|b~/a~|, |a~/b~|) "
                 f"for the stopping distance eps, plus 10^-{dps - 5} for the integration error",
+                "consistency",
             ),
             Check(
                 "conserved-quantity",
                 bool(reduced.conserved_drift <= drift_tol),
-                mpmath.nstr(reduced.conserved_drift, 3),
-                mpmath.nstr(drift_tol, 3),
+                float(reduced.conserved_drift),
+                float(drift_tol),
                 f"max |(a^2 - b^2)(tau) - (a0^2 - b0^2)| along the integration; {dps}-digit arithmetic "
                 f"leaves ~10^-{dps - 5}",
+                "consistency",
             ),
         ]
 
@@ -594,6 +649,7 @@ def _numeric_checks(numeric: NumericResult, c_star: float, a_tilde: float, b_til
                 POPULATION_RTOL,
                 "relative error of the full model's population-flow limit; the flow stops at "
                 "||grad L||/||grad D|| <= 1e-13 (= |ab - c*|/c* on the manifold), 1000x margin for the solver",
+                "independent",
             ),
             Check(
                 "numeric-a-b",
@@ -601,6 +657,7 @@ def _numeric_checks(numeric: NumericResult, c_star: float, a_tilde: float, b_til
                 max(_relative(float(numeric.a[-1]), a_tilde), _relative(float(numeric.b[-1]), b_tilde)),
                 POPULATION_RTOL,
                 "relative error of the limits a, b against the closed forms a~, b~ (same margin as numeric-ab)",
+                "independent",
             ),
             Check(
                 "off-manifold",
@@ -609,6 +666,7 @@ def _numeric_checks(numeric: NumericResult, c_star: float, a_tilde: float, b_til
                 OFF_MANIFOLD_RTOL,
                 "max over the flow of ||theta - (a I, b I)|| / ||theta||: the exact off-manifold gradient "
                 "vanishes under Assumption 2, so only rounding can move those entries",
+                "independent",
             ),
         ]
     se = numeric.detail["standard_error"]
@@ -622,6 +680,7 @@ def _numeric_checks(numeric: NumericResult, c_star: float, a_tilde: float, b_til
             0.01 * se,
             "change of ab in the last gradient step; below 1 % of the standard error the remaining "
             "optimisation error is negligible against the sampling error (if not, give more --steps)",
+            "consistency",
         ),
         Check(
             "numeric-ab",
@@ -632,14 +691,16 @@ def _numeric_checks(numeric: NumericResult, c_star: float, a_tilde: float, b_til
             f"{MC_REPLICATES - 1} degrees of freedom, false-alarm rate {MC_ALPHA:g}); SE = {se:.3g} from the "
             f"spread of the same training on {MC_REPLICATES} disjoint parts of the {numeric.detail['samples']} "
             f"sequences; |t| = {abs(z):.2f}",
+            "independent",
         ),
         Check(
             "off-manifold",
-            True,
+            None,
             float(numeric.off_manifold[-1]),
-            "reported",
-            "with a finite sample the off-manifold entries fit sampling noise (O(1/sqrt(n))); "
-            "the exact check of the invariance uses the population engine",
+            None,
+            "||theta - (a I, b I)|| of the trained model, reported: with a finite sample the off-manifold "
+            "entries fit sampling noise (O(1/sqrt(n))); the exact check of the invariance uses the population engine",
+            "info",
         ),
     ]
 
@@ -669,6 +730,7 @@ def _corollary_check(dist: InitialTokenDistribution, s: FixedPointSettings, nume
             deviation,
             POPULATION_RTOL,
             reason + "on the manifold the relative deviation equals |ab - c*|/c*, bounded like numeric-ab",
+            "independent",
         )
     projected = Parameters.assumption1(s.d, float(np.mean(np.diagonal(numeric.params.kq32).real)), float(np.mean(np.diagonal(numeric.params.pv12).real)))
     off = float(np.sqrt(np.mean(np.abs(model - predict(projected, X)) ** 2))) / scale
@@ -681,6 +743,7 @@ def _corollary_check(dist: InitialTokenDistribution, s: FixedPointSettings, nume
         tolerance,
         reason + f"{quantile:.2f} relative standard errors of the learned step (as numeric-ab) plus the measured contribution "
         "of the off-manifold entries fitted to sampling noise",
+        "independent",
     )
 
 
