@@ -20,7 +20,10 @@ The independent sources of truth are separate modules:
   (``mesasym check-fixed-point``).
 
 Further: :mod:`mesasym.symbolic.capability` and :mod:`mesasym.compare.beyond_assumption`
-(Theorem 2, recovery, training without Assumption 2), :mod:`mesasym.compare.figure1`
+(Theorem 2, recovery, training without Assumption 2), :mod:`mesasym.symbolic.dynamics`,
+:mod:`mesasym.precise.dynamics`, :mod:`mesasym.numeric.population.curvature` and
+:mod:`mesasym.compare.dynamics` (training dynamics in closed form, step-size limits;
+``mesasym dynamics``), :mod:`mesasym.compare.figure1`
 and :mod:`mesasym.report.plots`, :mod:`mesasym.report.latex` (LaTeX documents),
 :mod:`mesasym.testing` (Hypothesis strategies and the shipped property suite).
 """

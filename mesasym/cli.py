@@ -33,6 +33,7 @@ from mesasym.errors import MesasymError, MissingDependencyError
 COMMAND_MODULES: tuple[str, ...] = (
     "mesasym.commands.check_fixed_point",
     "mesasym.commands.derive",
+    "mesasym.commands.dynamics",
     "mesasym.commands.capability",
     "mesasym.commands.explore",
     "mesasym.commands.reproduce",

@@ -28,6 +28,12 @@ Reduced flow (:mod:`~mesasym.symbolic.reduced_flow`)
     non-convergent set); :func:`fixed_point_product`; :func:`manifold_loss_t`,
     :func:`manifold_loss_total` (Wirtinger symbols).
 
+Closed-form dynamics (:mod:`~mesasym.symbolic.dynamics`)
+    :func:`~mesasym.symbolic.dynamics.derive_dynamics` -> ``ClosedFormDynamics``: ``c(tau)``
+    via ``w = (a + b)^2`` (a Riccati equation, explicit inversion), the rate, ``tau_eps``, the
+    reduced GD map and its stability threshold ``2/r`` (imported from the module, not here,
+    because the derivation takes a few seconds).
+
 Invariance (:mod:`~mesasym.symbolic.invariance`)
     :func:`invariance_table` -> :class:`InvarianceTable` of :class:`EntryGradient`
     (full-model gradient at manifold points, every entry, generic moments);

@@ -1,6 +1,6 @@
 """Standalone LaTeX documents of the symbolic derivation (``derivations/``).
 
-Three documents, generated from the objects the derivation computes (nothing
+The documents, generated from the objects the derivation computes (nothing
 is typed in except prose):
 
 * ``theorem1.tex`` -- loss on the manifold (block algebra), coordinates, phase
@@ -9,7 +9,10 @@ is typed in except prose):
   the paper's claim;
 * ``corollary1.tex`` -- the one-step-GD identity and its derived step size;
 * ``invariance.tex`` -- the full model's gradient at manifold points, block by
-  block and entry by entry, with the moments that decide each entry.
+  block and entry by entry, with the moments that decide each entry;
+* ``capability.tex`` -- Theorem 2 and the recovery condition;
+* ``dynamics.tex`` -- the closed-form training dynamics: ``c(tau)``, the rate, the time
+  to ``eps``, the reduced GD map's stability threshold, the full model's step limit.
 
 Only packages of Debian's ``texlive-latex-base`` are used (amsmath, amssymb,
 geometry, longtable). The output is deterministic for a given SymPy version
@@ -29,6 +32,7 @@ from mesasym.errors import InvalidInputError
 from mesasym.report.latex.capability import capability_document
 from mesasym.report.latex.common import Specialisation
 from mesasym.report.latex.documents import corollary1_document, invariance_document, theorem1_document
+from mesasym.report.latex.dynamics import dynamics_document
 
 __all__ = [
     "DOCUMENT_NAMES",
@@ -37,12 +41,13 @@ __all__ = [
     "corollary1_document",
     "invariance_document",
     "capability_document",
+    "dynamics_document",
     "write_derivations",
     "main",
 ]
 
 #: File names written by :func:`write_derivations`, in order.
-DOCUMENT_NAMES = ("theorem1.tex", "corollary1.tex", "invariance.tex", "capability.tex")
+DOCUMENT_NAMES = ("theorem1.tex", "corollary1.tex", "invariance.tex", "capability.tex", "dynamics.tex")
 
 
 def write_derivations(
@@ -61,6 +66,7 @@ def write_derivations(
         "corollary1.tex": corollary1_document,
         "invariance.tex": invariance_document,
         "capability.tex": capability_document,
+        "dynamics.tex": dynamics_document,
     }
     texts = {}
     for name in DOCUMENT_NAMES:  # derive every document before writing any
