@@ -332,7 +332,8 @@ def figure1_step_limits(d: int = 5, T: int = 100, dps: int = 20) -> list[dict[st
             report = analyse_dynamics(DynamicsSettings(dist=spec, d=d, T=T, a0=a0, b0=b0, dps=dps))
             reduced = float(report.evaluator.max_stable_lr)
             full = report.full.max_stable_lr if report.full is not None else math.nan
-            at_start = full_step_limit(law_of(spec, d), d, T, float(a0), float(b0)).max_stable_lr
+            start = full_step_limit(law_of(spec, d), d, T, float(a0), float(b0))
+            at_start = start.max_stable_lr
             rows.append(
                 {
                     "dist": spec,
@@ -344,6 +345,8 @@ def figure1_step_limits(d: int = 5, T: int = 100, dps: int = 20) -> list[dict[st
                     "lr_over_full_limit": float(lr) / full,
                     "max_stable_lr_full_at_start": at_start,
                     "lr_over_full_limit_at_start": float(lr) / at_start,
+                    "limiting_blocks_at_start": sorted(k for k, v in start.top_blocks.items() if v > 1e-6),
+                    "manifold_lr_at_start": start.manifold_lr,
                     "limiting_direction": None if report.full is None else report.full.limiting_direction,
                     "limiting_blocks": None
                     if report.full is None
