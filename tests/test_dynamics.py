@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 
-import mpmath
 import numpy as np
 import pytest
 import sympy as sp
@@ -187,14 +186,17 @@ def test_above_the_threshold_an_asymmetric_start_moves_along_the_hyperbola() -> 
     assert eta <= sp.Rational(str(local.max_stable_lr))
 
 
-def test_full_threshold_is_sharp(objective) -> None:  # noqa: ANN001
-    """Full-model GD from the fixed point plus a small push along the top eigenvector."""
-    a = float(mpmath.sqrt(mpmath.mpf("0.19190508852558862962")))
-    point = Parameters.assumption1(5, a, a)
+def test_full_threshold_is_sharp() -> None:
+    """Full-model GD (d = 3, T = 20) from the fixed point plus a small push along the top eigenvector."""
+    d = 3
+    objective = PopulationObjective(parse_distribution("gaussian:sigma=1"), d, 20)
+    k = parse_distribution("gaussian:sigma=1").kappas(d)
+    c_star = derive_reduced_flow(20, d, kappas=(k.kappa1, k.kappa2, k.kappa3)).fixed_product
+    a = float(sp.sqrt(c_star))
+    point = Parameters.assumption1(d, a, a)
     limit = step_size_limit(objective, point)
     H = objective.gradient_jacobian_blocks(point.P, point.Q)
     vector = np.linalg.eigh(0.5 * (H + H.T))[1][:, -1]
-    d = 5
     n = vector.size // 2
     v = vector[:n] + 1j * vector[n:]
     push = Parameters.from_blocks(1e-6 * v[: 2 * d * d].reshape(d, 2 * d), 1e-6 * v[2 * d * d :].reshape(2 * d, 2 * d))
