@@ -16,54 +16,61 @@ from __future__ import annotations
 import argparse
 import json
 
-from mesasym.commands import integer_option
+from mesasym.commands import options as O
 from mesasym.errors import InvalidInputError
 
 NAME = "dynamics"
 HELP = "training dynamics in closed form: c(tau), rate, time and GD steps to eps, step-size limits"
 
-EXIT_OK = 0
-EXIT_HYPOTHESES_VIOLATED = 3
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dist", default="gaussian:sigma=1", help="law of x_1 (default gaussian:sigma=1)")
-    parser.add_argument("--d", default="5", help="token dimension, an integer >= 1 (default 5)")
-    parser.add_argument("--T", dest="T", default="100", help="sequence length, an integer >= 3 (default 100)")
-    parser.add_argument("--a0", default="0.1", help="initial W^KQ_32 = a0 I (default 0.1; read exactly)")
-    parser.add_argument("--b0", default="0.1", help="initial W^PV_12 = b0 I (default 0.1; read exactly)")
-    parser.add_argument("--tau", help="report the flow's a, b, ab at this time")
-    parser.add_argument("--lr", help="GD step size (iterate the reduced GD map; steps to --eps)")
-    parser.add_argument("--steps", help="GD steps to iterate (needs --lr)")
-    parser.add_argument("--eps", default="1e-3", help="relative error |ab - a~b~|/a~b~ to reach (default 1e-3)")
-    parser.add_argument("--max-steps", default="100000", help="cap on the GD steps counted to --eps (default 100000)")
-    parser.add_argument("--dps", default="30", help="significant digits of the high-precision values (default 30)")
-    parser.add_argument("--no-full", action="store_true", help="skip the full model's Hessian")
-    parser.add_argument("--latex", metavar="DIR", help="write dynamics.tex for this setting into DIR")
-    parser.add_argument("--json", action="store_true", help="print only JSON")
+    """Options: ``--dist --d --T --a0 --b0 --tau --lr --steps --eps --max-steps --dps --no-full --latex``."""
+    O.add_dist(parser, default="gaussian:sigma=1", help="law of x_1 (default gaussian:sigma=1)")
+    O.add_d(parser, default=5)
+    O.add_T(parser, default=100)
+    O.add_start(parser)
+    exact = O.exact_real(max_abs=10**6)
+    parser.add_argument("--tau", type=exact, metavar="X", help="report the flow's a, b, ab at this time (read exactly)")
+    parser.add_argument("--lr", type=exact, metavar="X", help="GD step size: iterate the reduced GD map, count steps to --eps")
+    O.add_int(parser, "--steps", minimum=0, maximum=10_000_000, help="GD steps to iterate (needs --lr)")
+    parser.add_argument("--eps", type=exact, default="1e-3", metavar="X", help="relative error |ab - a~b~|/a~b~ to reach (default 1e-3)")
+    O.add_int(parser, "--max-steps", minimum=1, maximum=10_000_000, default=100_000, help="cap on the GD steps counted to --eps")
+    O.add_dps(parser, default=30, help="significant digits of the high-precision values")
+    parser.add_argument("--no-full", action="store_true", help="skip the full model's Hessian (d <= 8, T <= 1000 otherwise)")
+    O.add_output_dir(parser, "--latex", help="write dynamics.tex for this setting into DIR")
 
 
-def run(args: argparse.Namespace) -> int:
+def _report(args: argparse.Namespace):  # noqa: ANN202
     from mesasym.compare.dynamics import DynamicsSettings, analyse_dynamics
 
-    steps = None if args.steps is None else integer_option(args.steps, "--steps", 0, 10_000_000)
-    if steps is not None and args.lr is None:
+    if args.steps is not None and args.lr is None:
         raise InvalidInputError("--steps needs --lr (the GD step size)")
     settings = DynamicsSettings(
         dist=args.dist,
-        d=integer_option(args.d, "--d", 1),
-        T=integer_option(args.T, "--T", 3),
+        d=args.d,
+        T=args.T,
         a0=args.a0,
         b0=args.b0,
         lr=args.lr,
-        steps=steps,
+        steps=args.steps,
         eps=args.eps,
         tau=args.tau,
-        dps=integer_option(args.dps, "--dps", 15, 1000),
-        max_steps=integer_option(args.max_steps, "--max-steps", 1, 10_000_000),
+        dps=args.dps,
+        max_steps=args.max_steps,
         full=not args.no_full,
     )
-    report = analyse_dynamics(settings)
+    with O.progress(args, "dynamics"):
+        return analyse_dynamics(settings)
+
+
+def json_result(args: argparse.Namespace) -> tuple[dict, int]:
+    """What ``--json`` prints, as a dict, and the exit status (the Python API ``mesasym sweep`` calls)."""
+    report = _report(args)
+    return report.to_dict(), (O.EXIT_HYPOTHESES_VIOLATED if report.hypotheses else O.EXIT_OK)
+
+
+def run(args: argparse.Namespace) -> int:
+    report = _report(args)
     written = []
     if args.latex is not None:
         from mesasym.report.latex.dynamics import write_dynamics_document
@@ -71,12 +78,11 @@ def run(args: argparse.Namespace) -> int:
         written.append(str(write_dynamics_document(args.latex, report)))
     payload = report.to_dict()
     payload["latex"] = written
-    status = EXIT_HYPOTHESES_VIOLATED if report.hypotheses else EXIT_OK
     if args.json:
         print(json.dumps(payload, indent=2))
     else:
         print(render(payload))
-    return status
+    return O.EXIT_HYPOTHESES_VIOLATED if report.hypotheses else O.EXIT_OK
 
 
 def render(p: dict) -> str:
