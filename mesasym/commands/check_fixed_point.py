@@ -40,6 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Monte Carlo gradient steps (default: enough for the reduced flow to converge)",
     )
     O.add_real(parser, "--lr", minimum=0, help="Monte Carlo step size, > 0 (default: 1 / largest Hessian eigenvalue)")
+    O.add_process(parser)
     O.add_seed(parser)
     O.add_dps(parser)
     O.add_output_file(
@@ -69,6 +70,13 @@ def _verify(args: argparse.Namespace, progress):
         seed=args.seed,
         dps=args.dps,
     )
+    from mesasym.laws import is_uniform_process, parse_process
+
+    process = parse_process(getattr(args, "process", None))
+    if not is_uniform_process(process):
+        from mesasym.compare.process_fixed_point import verify_process_fixed_point
+
+        return verify_process_fixed_point(settings, process, progress=progress)
     return verify_fixed_point(settings, progress=progress)
 
 
@@ -126,6 +134,17 @@ def render(report, plot_path: Path | None = None) -> str:
     lines = [
         f"Theorem 1 at T={s.T}, d={s.d}, x_1 ~ {report.dist.spec()}, (a0, b0) = ({s.a0}, {s.b0})",
     ]
+    if report.process_info is not None:
+        info = report.process_info
+        lines.append(f"  process: eigenvalues of W ~ {info['spec']} (not the paper's uniform phases)")
+        for step in info["steps"]:
+            verdict = {True: "holds", False: "FAILS", None: "undecided"}[step["holds"]]
+            lines.append(f"    step {step['name']}: {verdict} -- {step['detail']}")
+        if info["closed_form_ab"] is None:
+            lines.append(
+                f"  no closed form: the flow leaves the manifold; best point on it c* = {info['manifold_ab']:.15g}, "
+                f"full model's limit ab = {info['population_ab']:.15g}"
+            )
     if report.kappas is not None:
         k = data["kappa"]
         lines.append(f"  kappa1 = {k['kappa1']}, kappa2 = {k['kappa2']}, kappa3 = {k['kappa3']}")

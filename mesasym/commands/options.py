@@ -309,6 +309,31 @@ def add_dist(parser: argparse.ArgumentParser, *, default: str | None = None, req
     parser.add_argument("--dist", metavar="SPEC", type=law_spec, default=default, required=required, help=help)
 
 
+def process_spec(text: Any) -> str:
+    """An argparse ``type``: a transition-law spec of ``W`` that parses (:func:`mesasym.laws.parse_process`)."""
+    from mesasym.errors import InvalidInputError
+    from mesasym.laws import parse_process
+
+    try:
+        parse_process(str(text))
+    except InvalidInputError as error:
+        raise _fail(str(error)) from None
+    return str(text)
+
+
+def add_process(parser: argparse.ArgumentParser, *, help: str | None = None) -> None:
+    """``--process SPEC``: the law of the eigenvalues of ``W`` (default ``uniform``, the paper's)."""
+    parser.add_argument(
+        "--process",
+        metavar="SPEC",
+        type=process_spec,
+        default="uniform",
+        help=help
+        or "law of the eigenvalues of W: uniform (the paper's, default), roots:k=K, von-mises:kappa=K, "
+        "damped:r=R, mixture:components=[...],[...];weights=...",
+    )
+
+
 def law_and_dimension(spec: str, d_given: int | None, default_d: int) -> tuple[Any, int]:
     """The parsed ``--dist`` and the dimension: ``--d``, else the law's own, else ``default_d``."""
     from mesasym.laws import parse_distribution

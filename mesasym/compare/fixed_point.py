@@ -248,6 +248,9 @@ class FixedPointReport:
     numeric: NumericResult
     checks: tuple[Check, ...]
     seconds: float
+    #: Set by ``--process`` (:mod:`mesasym.compare.process_fixed_point`): the law of ``W``, the reduction
+    #: steps and the manifold's closed form; ``None`` for the paper's law (output unchanged).
+    process_info: dict[str, Any] | None = None
 
     @property
     def hypotheses_hold(self) -> bool:
@@ -274,7 +277,7 @@ class FixedPointReport:
         s = self.settings
         dps = s.dps
         numeric = self.numeric
-        return {
+        out = {
             "verdict": self.verdict,
             "fixed_point": {
                 "ab": None if self.c_star_mp is None else float(self.c_star_mp),
@@ -315,6 +318,9 @@ class FixedPointReport:
             },
             "seconds": round(self.seconds, 3),
         }
+        if self.process_info is not None:
+            out["process"] = self.process_info
+        return out
 
 
 def _finite_or_none(value: Any) -> float | None:

@@ -1,0 +1,65 @@
+"""``--process SPEC`` on the commands: the paper's law unchanged, other laws checked, bad specs rejected."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mesasym.cli import main
+
+FAST = ["--T", "8", "--d", "2", "--dps", "30"]
+
+
+def _json(capsys, argv: list[str]) -> tuple[int, dict]:
+    status = main(argv + ["--json"])
+    return status, json.loads(capsys.readouterr().out)
+
+
+def test_uniform_process_output_is_byte_for_byte_the_papers(capsys: pytest.CaptureFixture[str]) -> None:
+    outputs = []
+    for extra in ([], ["--process", "uniform"]):
+        assert main(["check-fixed-point", *FAST, "--json", *extra]) == 0
+        data = json.loads(capsys.readouterr().out)
+        data.pop("seconds")
+        outputs.append(json.dumps(data))
+    assert outputs[0] == outputs[1]
+    assert "process" not in json.loads(outputs[0])
+
+
+@pytest.mark.parametrize(
+    "spec,invariant",
+    [("damped:r=0.8", True), ("roots:k=4", True), ("von-mises:kappa=2", False), ("roots:k=2", False)],
+)
+def test_check_fixed_point_reports_the_reduction_steps(capsys, spec: str, invariant: bool) -> None:
+    status, data = _json(capsys, ["check-fixed-point", *FAST, "--process", spec])
+    assert status == 0, [c for c in data["checks"] if not c["passed"]]
+    steps = {s["name"]: s["holds"] for s in data["process"]["steps"]}
+    assert steps["phase-rule"] is False and steps["invariance"] is invariant
+    checks = {c["name"]: c for c in data["checks"]}
+    if invariant:
+        closed = data["process"]["closed_form_ab"]
+        assert abs(data["numeric"]["ab"] - closed) <= 1e-10 * closed
+        assert checks["corollary-1"]["tolerance"] == 1e-10
+    else:
+        assert data["process"]["closed_form_ab"] is None
+        assert checks["invariance-numeric"]["value"] > 1e-8
+        assert checks["loss-below-manifold"]["value"] < 0
+
+
+def test_check_fixed_point_monte_carlo_training_agrees_with_the_closed_form(capsys) -> None:
+    """Monte Carlo GD on sequences of damped:r=0.8 against the closed form, within the Student-t
+    band of the SE measured from 10 disjoint parts (the check itself; here it must pass)."""
+    status, data = _json(
+        capsys, ["check-fixed-point", "--T", "6", "--d", "2", "--engine", "monte-carlo", "--samples", "4000", "--process", "damped:r=0.8"]
+    )
+    assert status == 0
+    checks = {c["name"]: c for c in data["checks"]}
+    assert checks["numeric-ab"]["passed"] and abs(checks["numeric-ab"]["value"]) <= checks["numeric-ab"]["tolerance"]
+
+
+@pytest.mark.parametrize("bad", ["roots:k=0", "poisson", "damped:r=2", "von-mises"])
+def test_bad_process_is_a_one_line_usage_error(capsys, bad: str) -> None:
+    assert main(["check-fixed-point", *FAST, "--process", bad]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--process" in err and len(err.splitlines()) == 1
