@@ -27,6 +27,7 @@ from mesasym.numeric.sequences import sample_phases, sample_sequences, sequences
 from mesasym.laws import InitialTokenDistribution
 from mesasym.errors import InvalidInputError
 from mesasym.precise import to_mpf
+from mesasym.precise.dynamics import DynamicsEvaluator
 from mesasym.numeric.population.objective import PopulationObjective
 from mesasym.symbolic import derive_reduced_flow, fixed_point_product
 from mesasym.symbolic import symbols as S
@@ -163,7 +164,9 @@ class Subject:
     * ``reduced_ode(T, d, kappas) ->`` :class:`ReducedODE`;
     * ``population_objective(dist, d, T) ->`` :class:`~mesasym.numeric.population.objective.PopulationObjective`;
     * ``sample_sequences(dist, n, T, d, rng) -> X`` of shape ``(n, T, d)``;
-    * ``predict(params, X)`` and ``one_step_gd(X, eta)`` (THEORY §6).
+    * ``predict(params, X)`` and ``one_step_gd(X, eta)`` (THEORY §6);
+    * ``dynamics(slope, c_star, a0, b0, dps) ->``
+      :class:`~mesasym.precise.dynamics.DynamicsEvaluator` (the closed-form dynamics).
     """
 
     name: str = "mesasym"
@@ -175,6 +178,7 @@ class Subject:
     sample_sequences: Callable[..., np.ndarray] = _sample
     predict: Callable[..., np.ndarray] = predict
     one_step_gd: Callable[[np.ndarray, float], np.ndarray] = one_step_gd_predict
+    dynamics: Callable[..., Any] = DynamicsEvaluator
 
 
 DEFAULT_SUBJECT = Subject()
@@ -268,6 +272,11 @@ def _sample_half_circle(dist: InitialTokenDistribution, n: int, T: int, d: int, 
     return sequences_from(x1, theta, T)
 
 
+def _dynamics_half_slope(slope: Any, c_star: Any, a0: Any, b0: Any, dps: int) -> DynamicsEvaluator:
+    # The closed forms with K/2: the gradient taken as dL/d conj(z) instead of 2 dL/d conj(z).
+    return DynamicsEvaluator(sp.sympify(slope) / 2, c_star, a0, b0, dps)
+
+
 def _variant(name: str, description: str, targets: tuple[str, ...], **changes: Any) -> BrokenVariant:
     return BrokenVariant(name, description, dataclasses.replace(DEFAULT_SUBJECT, name=name, **changes), targets)
 
@@ -323,6 +332,12 @@ BROKEN_VARIANTS: dict[str, BrokenVariant] = {
             "one GD step of size a~b~/t instead of a~b~/(t-1)",
             ("corollary-1-fresh-sequences",),
             one_step_gd=_one_step_gd_wrong_step,
+        ),
+        _variant(
+            "dynamics-half-slope",
+            "closed-form dynamics with g' halved (gradient dL/d conj(z) instead of 2 dL/d conj(z))",
+            ("closed-form-trajectory", "gd-threshold", "gd-map-matches-full-model"),
+            dynamics=_dynamics_half_slope,
         ),
         _variant(
             "phases-half-circle",

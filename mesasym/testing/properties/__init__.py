@@ -39,6 +39,12 @@ The properties (see :data:`PROPERTIES`):
 * ``long-context-limit`` -- ``a~b~ -> kappa1/kappa2`` as ``T -> oo``, monotonically,
   with an explicit bound;
 * ``kappa3-zero-T-independent`` -- ``kappa3 = 0`` makes ``a~b~ = kappa1/kappa2`` for every ``T``;
+* ``closed-form-trajectory`` -- the closed-form ``(a, b)(tau)`` equals the integrated derived
+  ODE, and ``c(tau_eps)`` is ``eps`` from ``a~b~``;
+* ``gd-threshold`` -- the reduced GD threshold ``2/r`` equals 2 over the full model's
+  Hessian along the manifold at the limit, and the full ``2/lambda_max`` is not above it;
+* ``gd-map-matches-full-model`` -- steps of the reduced GD map equal steps of the full
+  model's population gradient descent;
 * ``monte-carlo-rate`` -- the Monte Carlo estimate's root-mean-square error shrinks like ``1/sqrt(N)``.
 """
 
@@ -49,6 +55,11 @@ from mesasym.testing.properties.common import (
     gradient_rounding_bound,
     off_manifold_violations,
     ratio_estimate,
+)
+from mesasym.testing.properties.dynamics import (
+    check_closed_form_trajectory,
+    check_gd_map_matches_full_model,
+    check_gd_threshold,
 )
 from mesasym.testing.properties.gradient import (
     check_assumption2_as_stated_suffices,
@@ -111,4 +122,7 @@ __all__ = [
     "check_full_model_monte_carlo_training",
     "check_corollary1_fresh_sequences",
     "check_monte_carlo_rate",
+    "check_closed_form_trajectory",
+    "check_gd_threshold",
+    "check_gd_map_matches_full_model",
 ]

@@ -12,6 +12,11 @@ from hypothesis import strategies as st
 from mesasym.errors import InvalidInputError
 from mesasym.laws import Gaussian, Ones, Rademacher, ShiftedGaussian, Sparse
 from mesasym.testing import strategies as ms
+from mesasym.testing.properties.dynamics import (
+    check_closed_form_trajectory,
+    check_gd_map_matches_full_model,
+    check_gd_threshold,
+)
 from mesasym.testing.properties.gradient import (
     check_assumption2_as_stated_suffices,
     check_d1_any_law,
@@ -265,6 +270,30 @@ PROPERTIES: tuple[Property, ...] = (
         pinned=((PINNED_CASES[0], 10**4), (PINNED_CASES[1], 3), (PINNED_CASES[3], 57)),
         case_of=_first,
         describe=_case_and("T'"),
+    ),
+    Property(
+        "closed-form-trajectory",
+        "the closed-form (a, b)(tau) equals the integrated derived ODE; c(tau_eps) is eps from a~b~",
+        _case_strategy(4, 30),
+        check_closed_form_trajectory,
+        pinned=PINNED_CASES,
+        weight=0.25,
+    ),
+    Property(
+        "gd-threshold",
+        "reduced GD threshold 2/r = 2 / (full Hessian along (aI, bI) at the limit) >= the full model's 2/lambda_max",
+        _case_strategy(3, 12, laws=_no_heavy_tails),
+        check_gd_threshold,
+        pinned=PINNED_CASES,
+        weight=0.25,
+    ),
+    Property(
+        "gd-map-matches-full-model",
+        "20 steps of the reduced GD map equal 20 steps of the full model's population GD",
+        _case_strategy(3, 12, laws=_no_heavy_tails),
+        check_gd_map_matches_full_model,
+        pinned=PINNED_CASES,
+        weight=0.25,
     ),
     Property(
         "monte-carlo-rate",
