@@ -36,6 +36,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "mesasym.commands.dynamics",
     "mesasym.commands.capability",
     "mesasym.commands.explore",
+    "mesasym.commands.train",
     "mesasym.commands.reproduce",
     "mesasym.commands.property_test",
     "mesasym.commands.sweep",

@@ -62,7 +62,7 @@ IMPLEMENTATIONS = {
 
 @pytest.mark.parametrize("dtype", [np.complex128, np.complex64])
 @pytest.mark.parametrize("implementation", list(IMPLEMENTATIONS.values()), ids=list(IMPLEMENTATIONS))
-@pytest.mark.parametrize("d,T,n,sparse", [(1, 3, 5, False), (3, 12, 37, False), (4, 9, 20, True)])
+@pytest.mark.parametrize("d,T,n,sparse", [(1, 3, 5, False), (3, 12, 37, False), (4, 9, 20, True), (5, 100, 40, False)])
 def test_equals_per_t_reference_and_prefix_path_on_random_full_parameters(implementation, dtype, d, T, n, sparse) -> None:
     rng = np.random.default_rng(100 + d)
     X = _sample(rng, n, T, d, dtype, sparse)
@@ -108,6 +108,8 @@ def test_ar_phases_recovers_the_phases_and_rejects_other_data() -> None:
         expected = np.where(x1 == 0, 1, np.exp(1j * theta))
         assert lam is not None and np.max(np.abs(lam - expected)) < 10 * np.finfo(dtype).eps
     X = sequences_from(x1, theta, 8)
+    long = sequences_from(rng.standard_normal((2000, 5)), sample_phases(rng, 2000, 5), 1000)  # phase errors ~ t eps_64
+    assert ar_phases(long) is not None and ar_phases(long.astype(np.complex64)) is not None
     assert ar_phases(rng.standard_normal((6, 8, 3)) + 0j) is None  # not an AR sample
     perturbed = X.copy()
     perturbed[0, 5, 0] *= 1 + 1e-9  # one entry off by 1e-9: far above the 16 eps test
@@ -144,3 +146,21 @@ def test_bad_shapes_are_refused() -> None:
         loss_and_gradient_ar(Parameters.zeros(3), X, ar_phases(X), backend="numpy")
     with pytest.raises(InvalidInputError, match="backend="):
         loss_and_gradient_ar(Parameters.zeros(2), X, ar_phases(X), backend="gpu")
+
+
+@pytest.mark.slow
+@needs_numba
+def test_authors_length_trajectory_equals_the_prefix_sum_path() -> None:
+    """150 steps of lr = 1e-4 at d = 5, T = 100 (the authors' run, 400 sequences, complex128): the compiled
+    and the generic prefix-sum objectives give the same trajectory to 1e-10 relative (rounding, ~1e-14, grows
+    at most linearly with the 150 contracting steps)."""
+    from mesasym.laws import parse_distribution
+    from mesasym.numeric.sequences import sample_sequences
+    from mesasym.numeric.training import train
+
+    X = sample_sequences(parse_distribution("gaussian:sigma=1"), 400, 100, 5, np.random.default_rng(8)).X
+    start = Parameters.assumption1(5, 0.1, 0.1)
+    fast = train(SampleObjective(X), start, 1e-4, 150)
+    slow = train(SampleObjective(X, method="prefix"), start, 1e-4, 150)
+    assert np.max(np.abs(fast.history.ab - slow.history.ab)) <= 1e-10 * np.max(np.abs(slow.history.ab))
+    assert _relative(fast.params.WKQ, slow.params.WKQ) <= 1e-10 and _relative(fast.params.WPV, slow.params.WPV) <= 1e-10
