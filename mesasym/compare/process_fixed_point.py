@@ -187,10 +187,11 @@ def verify_process_fixed_point(
         checks.append(
             Check(
                 f"step:{step.name}",
-                True,
+                None,
                 {True: "holds", False: "fails", None: "undecided"}[step.holds] + f": {step.detail}",
                 "reported",
                 "derived symbolically (mesasym.symbolic.phase_laws) from the model and the law's phase moments",
+                "info",
             )
         )
     invariant = next(step.holds for step in steps if step.name == "invariance")
@@ -213,11 +214,11 @@ def verify_process_fixed_point(
     g_a, _, off = _manifold_split(objective.gradient(Parameters.assumption1(s.d, float(a0), float(b0))))
     relative = off / max(abs(g_a), 1e-300)
     if invariant is None:
-        checks.append(Check("invariance-numeric", True, relative, "reported", _INVARIANCE_REASON))
+        checks.append(Check("invariance-numeric", None, relative, "reported", _INVARIANCE_REASON, "info"))
     elif invariant:
-        checks.append(Check("invariance-numeric", relative <= 1e-12, relative, 1e-12, _INVARIANCE_REASON + "; predicted 0, rounding leaves ~1e-16"))
+        checks.append(Check("invariance-numeric", relative <= 1e-12, relative, 1e-12, _INVARIANCE_REASON + "; predicted 0, rounding leaves ~1e-16", "independent"))
     else:
-        checks.append(Check("invariance-numeric", relative > NONZERO_RTOL, relative, f"> {NONZERO_RTOL:g}", _INVARIANCE_REASON + "; predicted nonzero"))
+        checks.append(Check("invariance-numeric", relative > NONZERO_RTOL, relative, NONZERO_RTOL, _INVARIANCE_REASON + "; predicted nonzero: must EXCEED the tolerance", "independent"))
 
     engine = s.resolved_engine
     numeric = population
@@ -233,45 +234,46 @@ def verify_process_fixed_point(
             checks.append(Check("numeric-ab", population.converged and _relative(population.final_ab, c_float) <= POPULATION_RTOL,
                                 _relative(population.final_ab, c_float), POPULATION_RTOL,
                                 "relative error of the full model's population-flow limit against the closed form "
-                                "c* = sum_t B_t / sum_t A_t (flow stopped at stationarity 1e-13; 1000x margin)"))
+                                "c* = sum_t B_t / sum_t A_t (flow stopped at stationarity 1e-13; 1000x margin)", "independent"))
             if a_tilde is not None:
                 error = max(_relative(float(population.a[-1]), float(a_tilde)), _relative(float(population.b[-1]), float(b_tilde)))
                 checks.append(Check("numeric-a-b", error <= POPULATION_RTOL, error, POPULATION_RTOL,
-                                    "relative error of the limits a, b against a~, b~ from the conserved a^2 - b^2"))
+                                    "relative error of the limits a, b against a~, b~ from the conserved a^2 - b^2", "independent"))
             rel_off = population.detail["max_relative_off_manifold"]
             checks.append(Check("off-manifold", rel_off <= OFF_MANIFOLD_RTOL, rel_off, OFF_MANIFOLD_RTOL,
-                                "max over the flow of ||theta - (a I, b I)|| / ||theta||: zero off-manifold gradient, rounding only"))
+                                "max over the flow of ||theta - (a I, b I)|| / ||theta||: zero off-manifold gradient, rounding only", "independent"))
             deviation, _ = one_step_gd_distance(population.params, X_test, c_float)
             checks.append(Check("corollary-1", deviation <= POPULATION_RTOL, deviation, POPULATION_RTOL,
                                 f"RMS(model - one-step GD with step c*/(t-1)) / RMS(model) on {s.test_sequences} fresh "
-                                "sequences of the law; on the manifold it equals |ab - c*|/c*"))
+                                "sequences of the law; on the manifold it equals |ab - c*|/c*", "independent"))
         else:
             manifold_loss = _manifold_loss(law, dist, s, c_closed)
             full_loss = population.detail["loss"]
             checks.append(Check("loss-below-manifold", full_loss <= manifold_loss * (1 + 1e-12), full_loss - manifold_loss,
-                                "<= 0 (+1e-12 rel)", f"the full model's limit loss minus the best loss on the manifold "
-                                f"({manifold_loss:.10g} at c* = {c_float:.10g}); leaving the manifold can only help"))
-            checks.append(Check("numeric-ab", True, population.final_ab, "reported",
-                                f"the full model's limit ab; the best point on the manifold is c* = {c_float:.10g}"))
-            checks.append(Check("off-manifold", True, float(population.off_manifold[-1] / max(population.params.norm(), 1e-300)),
-                                "reported", "||theta - (a I, b I)|| / ||theta|| at the limit (the flow leaves the manifold)"))
+                                1e-12 * abs(manifold_loss), f"the full model's limit loss minus the best loss on the manifold "
+                                f"({manifold_loss:.10g} at c* = {c_float:.10g}); leaving the manifold can only help "
+                                "(tolerance: 1e-12 relative rounding)", "consistency"))
+            checks.append(Check("numeric-ab", None, population.final_ab, "reported",
+                                f"the full model's limit ab; the best point on the manifold is c* = {c_float:.10g}", "info"))
+            checks.append(Check("off-manifold", None, float(population.off_manifold[-1] / max(population.params.norm(), 1e-300)),
+                                "reported", "||theta - (a I, b I)|| / ||theta|| at the limit (the flow leaves the manifold)", "info"))
             deviation, step = one_step_gd_distance(population.params, X_test)
-            checks.append(Check("corollary-1", True, deviation, "reported",
+            checks.append(Check("corollary-1", None, deviation, "reported",
                                 f"RMS(model - best one-step GD, step {step:.6g}/(t-1)) / RMS(model) on {s.test_sequences} "
-                                "fresh sequences: the distance of the trained model from one step of GD"))
+                                "fresh sequences: the distance of the trained model from one step of GD", "info"))
     else:
         se = numeric.detail["standard_error"]
         quantile = _t_quantile()
         reference = c_float if holds else population.final_ab
         z = (numeric.final_ab - reference) / se
         checks.append(Check("numeric-converged", numeric.converged, numeric.detail["last_step_change"], 0.01 * se,
-                            "change of ab in the last gradient step against 1 % of the standard error"))
+                            "change of ab in the last gradient step against 1 % of the standard error", "consistency"))
         checks.append(Check("numeric-ab", abs(z) <= quantile, numeric.final_ab - reference, quantile * se,
                             f"trained ab minus {'the closed form c*' if holds else 'the population limit ab'} against "
                             f"{quantile:.2f} standard errors (Student-t, {MC_REPLICATES - 1} d.o.f.); SE from "
-                            f"{MC_REPLICATES} disjoint parts; |t| = {abs(z):.2f}"))
-        checks.append(Check("off-manifold", True, float(numeric.off_manifold[-1]), "reported",
-                            "finite-sample fit; the exact invariance check is invariance-numeric"))
+                            f"{MC_REPLICATES} disjoint parts; |t| = {abs(z):.2f}", "independent"))
+        checks.append(Check("off-manifold", None, float(numeric.off_manifold[-1]), "reported",
+                            "finite-sample fit; the exact invariance check is invariance-numeric", "info"))
     info = {
         "spec": law.spec(),
         "steps": [{"name": st.name, "holds": st.holds, "detail": st.detail} for st in steps],
