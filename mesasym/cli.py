@@ -83,6 +83,10 @@ def _exit_code_of(error: MesasymError) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status (see :mod:`mesasym.commands.exit_codes`)."""
+    if hasattr(sys, "set_int_max_str_digits"):
+        # exact results (e.g. a~b~ at T = 10^5, ~40,000 digits) are printed in full in --json; inputs
+        # are bounded by the options' own length limits, so Python's guard against huge int parsing is not needed
+        sys.set_int_max_str_digits(0)
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     try:

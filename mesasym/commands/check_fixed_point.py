@@ -14,9 +14,20 @@ import json
 from pathlib import Path
 
 from mesasym.commands import options as O
+from mesasym.errors import DivergenceError, InvalidInputError
 
 NAME = "check-fixed-point"
 HELP = "verify Theorem 1 (the fixed point a~b~) for one setting against three independent sources"
+
+#: Largest --dps of this command (measured: 100 digits ~5 s at T = 50; 200 digits misses 10^-100).
+DPS_MAX = 100
+#: Range of the law's scale s = sqrt(E x_j^2) that the numeric engines resolve (measured at T = 12,
+#: d = 3 from a0 = b0 = 0.1): the population flow's time scale grows like s^-4, and at s = 0.01 it
+#: passes the flow's time limit; at s <= 1000 it verifies.
+SCALE_MIN, SCALE_MAX = 0.1, 1000.0
+#: Largest start in units of the law's scale, max(|a0|, |b0|) * s (measured: 100 verifies, 1000 fails:
+#: the quartic loss's first phase is too stiff for the numeric engines).
+SCALED_START_MAX = 100.0
 
 _EXIT = {"verified": O.EXIT_OK, "failed": O.EXIT_CHECK_FAILED, "hypotheses-violated": O.EXIT_HYPOTHESES_VIOLATED}
 
@@ -42,7 +53,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     O.add_real(parser, "--lr", minimum=0, help="Monte Carlo step size, > 0 (default: 1 / largest Hessian eigenvalue)")
     O.add_process(parser)
     O.add_seed(parser)
-    O.add_dps(parser)
+    O.add_dps(
+        parser, maximum=DPS_MAX,
+        help=f"decimal digits of the high-precision parts (at most {DPS_MAX}: the Taylor integration of the "
+        "reduced ODE at 200 digits takes ~20 s and exceeds its step budget)",
+    )
     O.add_output_file(
         parser, "--plot", suffixes=O.PLOT_SUFFIXES, help="draw a(tau), b(tau), ab(tau) against the reduced ODE (.png/.pdf/.svg)"
     )
@@ -72,12 +87,18 @@ def _verify(args: argparse.Namespace, progress):
     )
     from mesasym.laws import is_uniform_process, parse_process
 
+    _check_numeric_range(args)
     process = parse_process(getattr(args, "process", None))
-    if not is_uniform_process(process):
-        from mesasym.compare.process_fixed_point import verify_process_fixed_point
+    try:
+        if not is_uniform_process(process):
+            from mesasym.compare.process_fixed_point import verify_process_fixed_point
 
-        return verify_process_fixed_point(settings, process, progress=progress)
-    return verify_fixed_point(settings, progress=progress)
+            return verify_process_fixed_point(settings, process, progress=progress)
+        return verify_fixed_point(settings, progress=progress)
+    except DivergenceError as error:
+        if args.lr is None:
+            raise
+        raise InvalidInputError(_diverged(args, error)) from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -97,6 +118,48 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(render(report, plot_path))
     return _EXIT[report.verdict]
+
+
+def _check_numeric_range(args: argparse.Namespace) -> None:
+    """Refuse, before any work, settings outside what the numeric engines resolve (see the constants)."""
+    import math
+
+    law, d = O.law_and_dimension(args.dist, args.d, args.d)
+    try:
+        second_moment = law.kappas(d).second_moment
+    except InvalidInputError:  # no common kappas: reported as a hypothesis violation by the check itself
+        return
+    scale = math.sqrt(float(second_moment))
+    if not SCALE_MIN <= scale <= SCALE_MAX:
+        raise InvalidInputError(
+            f"--dist={args.dist!r} has scale sqrt(E x_j^2) = {scale:.3g}; the numeric engines resolve "
+            f"{SCALE_MIN:g} <= scale <= {SCALE_MAX:g} (rescale the law: Theorem 1 is scale-covariant; "
+            "mesasym derive works at any scale)"
+        )
+    start = max(abs(float(args.a0)), abs(float(args.b0))) * scale
+    if start > SCALED_START_MAX:
+        raise InvalidInputError(
+            f"--a0={O.decimal_text(args.a0)}, --b0={O.decimal_text(args.b0)}: max(|a0|, |b0|) * scale = {start:.3g} "
+            f"must be <= {SCALED_START_MAX:g} for the numeric engines (the loss is quartic in (a, b))"
+        )
+    if args.engine == "monte-carlo" or d > 8:
+        O.require_sequence_budget(args.samples, args.T, d, "--samples")
+
+
+def _diverged(args: argparse.Namespace, error: Exception) -> str:
+    """The one-line answer to a user --lr that diverged, with the largest stable step when computable."""
+    from mesasym.compare.stability import largest_stable_lr
+
+    law, d = O.law_and_dimension(args.dist, args.d, args.d)
+    stable = largest_stable_lr(law, d, args.T, args.a0, args.b0)
+    hint = (
+        f"the largest stable step here is below about {stable:.3g} (2 / largest eigenvalue of the population Hessian "
+        "at the start and at the limit); omit --lr for the automatic step"
+        if stable is not None
+        else "give a smaller --lr"
+    )
+    what = str(error).split(";")[0]  # the trainer's own advice is replaced by the computed step
+    return f"--lr={args.lr:g} diverged ({what}); {hint}"
 
 
 def _short(value: object, width: int = 22) -> str:

@@ -56,6 +56,16 @@ def _law(spec: str | None, d: int | None) -> tuple[Any, int | None, tuple | None
     return law, d, (kappas.kappa1, kappas.kappa2, kappas.kappa3), kappas.second_moment, reasons
 
 
+#: Longest expression printed in full by the readable output (--json always has it in full).
+BRIEF_MAX = 400
+
+
+def _brief(expr: Any) -> str:
+    """``sp.sstr(expr)``, or a note of its length when it is too long to read (e.g. exact H_{T-2} at large T)."""
+    text = sp.sstr(expr)
+    return text if len(text) <= BRIEF_MAX else f"(an exact expression of {len(text)} characters; see --json)"
+
+
 def _float(expr: sp.Expr) -> float | None:
     return float(expr) if getattr(expr, "is_number", False) and expr.is_real else None
 
@@ -117,20 +127,20 @@ def run(args: argparse.Namespace) -> int:
         f"  T = {T if T is not None else 'T (symbolic)'}, d = {d if d is not None else 'd (symbolic)'}"
         + (f", law = {law.spec()}" if law is not None else ""),
         f"  kappa1 = {kappa_text['kappa1']}, kappa2 = {kappa_text['kappa2']}, kappa3 = {kappa_text['kappa3']}",
-        f"  L_t(a, b)       = {sp.sstr(sp.factor_terms(flow.loss_t))}",
+        f"  L_t(a, b)       = {_brief(sp.factor_terms(flow.loss_t))}",
         "  da/dtau         = -b g(ab),   db/dtau = -a g(ab)",
-        f"  g(c)            = {sp.sstr(sp.collect(flow.g, S.c))}",
+        f"  g(c)            = {_brief(sp.collect(flow.g, S.c))}",
         f"  conserved       : {flow.conserved}   (d/dtau = {flow.conserved_rate})",
-        f"  d(ab)/dtau      = {sp.sstr(flow.c_rate)}",
-        f"  fixed point     : a~ b~ = {sp.sstr(flow.fixed_product)}",
+        f"  d(ab)/dtau      = {_brief(flow.c_rate)}",
+        f"  fixed point     : a~ b~ = {_brief(flow.fixed_product)}",
     ]
     if digits is not None:
         lines.append(f"                  ~ {digits}  ({dps} significant digits)")
     lines += [
-        f"  a~^2            = {sp.sstr(flow.a_tilde_squared_c.xreplace(star))},  c_star = a~ b~,  "
+        f"  a~^2            = {_brief(flow.a_tilde_squared_c.xreplace(star))},  c_star = a~ b~,  "
         "delta = a0^2 - b0^2,  b~ = c_star/a~",
-        f"  linear rate     : {sp.sstr(flow.rate_kc.xreplace(star))},  K = g'(c) = {sp.sstr(flow.slope)}",
-        f"  not convergent  : {sp.sstr(flow.non_convergent)} (including the origin)",
+        f"  linear rate     : {_brief(flow.rate_kc.xreplace(star))},  K = g'(c) = {_brief(flow.slope)}",
+        f"  not convergent  : {_brief(flow.non_convergent)} (including the origin)",
     ]
     if law is not None:
         if reasons:

@@ -63,6 +63,9 @@ SEED_MAX = 2**63 - 1
 #: Largest |a0|, |b0|: beyond it the reduced flow's and the trainers' scales overflow doubles
 #: (the loss is a polynomial of degree 4 in (a, b) and the model's outputs carry (ab)^2 x^6).
 START_MAX = 1000
+#: Smallest non-zero |a0|, |b0|: measured, check-fixed-point verifies from a0 = b0 = 1e-20, but from
+#: 1e-50 the product ab = 1e-100 is lost against the loss's O(1) terms in double precision.
+START_MIN = 1e-20
 #: Largest number of decimal digits (numerator or denominator) in an exact start value.
 START_DIGITS_MAX = 60
 #: File suffixes a plot can be written as.
@@ -124,9 +127,18 @@ def real(minimum: float | None = None, maximum: float | None = None, *, inclusiv
     return parse
 
 
-def exact_real(max_abs: float = START_MAX, max_digits: int = START_DIGITS_MAX) -> Callable[[str], Any]:
-    """An argparse ``type``: a decimal or fraction read exactly as a SymPy ``Rational`` (``"0.1" -> 1/10``)."""
-    valid = f"a finite real number with |value| <= {max_abs:g} (a decimal or p/q, at most {max_digits} digits)"
+def exact_real(
+    max_abs: float = START_MAX, max_digits: int = START_DIGITS_MAX, min_abs: float = START_MIN
+) -> Callable[[str], Any]:
+    """An argparse ``type``: a decimal or fraction read exactly as a SymPy ``Rational`` (``"0.1" -> 1/10``).
+
+    Accepted: 0, or ``min_abs <= |value| <= max_abs``, with at most ``max_digits`` digits in numerator
+    and denominator.
+    """
+    valid = (
+        f"a finite real number, 0 or with {min_abs:g} <= |value| <= {max_abs:g} "
+        f"(a decimal or p/q, at most {max_digits} digits)"
+    )
 
     def parse(text: Any) -> Any:
         import sympy as sp
@@ -141,6 +153,7 @@ def exact_real(max_abs: float = START_MAX, max_digits: int = START_DIGITS_MAX) -
         if (
             not value.is_finite
             or abs(value) > max_abs
+            or (value != 0 and abs(value) < sp.Rational(repr(min_abs)))
             or len(str(abs(value.p))) > max_digits
             or len(str(value.q)) > max_digits
         ):
@@ -164,6 +177,22 @@ def decimal_text(value: Any) -> str:
         return f"{value.p}/{value.q}"
     text = format(Decimal(int(value.p)) / Decimal(int(value.q)), "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+#: Largest number of sequence entries ``n * T * d`` held in memory at once (complex128: 16 bytes each,
+#: and training keeps a few arrays of that size): 2 * 10^7 entries is ~0.3 GB per array.
+SEQUENCE_ENTRIES_MAX = 2 * 10**7
+
+
+def require_sequence_budget(n: int, T: int, d: int, what: str) -> None:
+    """Refuse ``n`` sequences of length ``T`` in dimension ``d`` beyond :data:`SEQUENCE_ENTRIES_MAX` entries."""
+    from mesasym.errors import InvalidInputError
+
+    if n * T * d > SEQUENCE_ENTRIES_MAX:
+        raise InvalidInputError(
+            f"{what}={n} sequences of length T={T} in dimension d={d} hold n*T*d = {n * T * d:.3g} entries; "
+            f"at most {SEQUENCE_ENTRIES_MAX:.0e} fit in memory (use fewer sequences, a smaller T or d)"
+        )
 
 
 # --------------------------------------------------------------------------- options
@@ -221,10 +250,12 @@ def add_seed(parser: argparse.ArgumentParser, *, default: int = 0, help: str | N
     add_int(parser, "--seed", minimum=0, maximum=SEED_MAX, default=default, help=help or "seed of every random draw")
 
 
-def add_dps(parser: argparse.ArgumentParser, *, default: int = 50, help: str | None = None) -> None:
-    """``--dps``: decimal digits of the high-precision parts, in ``[DPS_MIN, DPS_MAX]``."""
+def add_dps(
+    parser: argparse.ArgumentParser, *, default: int = 50, maximum: int = DPS_MAX, help: str | None = None
+) -> None:
+    """``--dps``: decimal digits of the high-precision parts, in ``[DPS_MIN, maximum]``."""
     add_int(
-        parser, "--dps", minimum=DPS_MIN, maximum=DPS_MAX, default=default,
+        parser, "--dps", minimum=DPS_MIN, maximum=maximum, default=default,
         help=help or "decimal digits of the high-precision parts",
     )
 
@@ -241,7 +272,7 @@ def add_start(parser: argparse.ArgumentParser, *, default: tuple[str, str] = ("0
             type=exact_real(),
             default=value,
             metavar="X",
-            help=f"initial {block}, read exactly (|{flag[2:]}| <= {START_MAX}; default {value})",
+            help=f"initial {block}, read exactly (0 or {START_MIN:g} <= |{flag[2:]}| <= {START_MAX}; default {value})",
         )
 
 

@@ -211,17 +211,31 @@ def _is_finite(x: sympy.Expr) -> bool:
     return x is not sympy.nan and bool(x.is_finite)
 
 
+#: Magnitude range of a law's parameters (scales, shifts, atoms): beyond it the sixth moments
+#: (``~ scale^6``) leave the range of doubles in the numeric engines (capability read 1e300 as
+#: ``kappa = inf``) and SymPy's factorisation of the derived polynomials slows to minutes.
+PARAMETER_MIN, PARAMETER_MAX = sympy.Rational(1, 10**30), sympy.Integer(10**30)
+_RANGE_TEXT = "with magnitude between 1e-30 and 1e30"
+
+
+def _in_range(x: sympy.Expr, allow_zero: bool) -> bool:
+    size = abs(x)
+    if allow_zero and _is_zero(x):
+        return True
+    return bool(size <= PARAMETER_MAX) and bool(size >= PARAMETER_MIN)
+
+
 def _positive_finite(value: Any, key: str, family: str) -> sympy.Expr:
     x = _exact(value, key, family)
-    if not _is_finite(x) or _sign(x) <= 0:
-        raise InvalidInputError(f"{family}: {key}={_show(value)} must be a positive finite number")
+    if not _is_finite(x) or _sign(x) <= 0 or not _in_range(x, allow_zero=False):
+        raise InvalidInputError(f"{family}: {key}={_show(value)} must be a positive finite number {_RANGE_TEXT}")
     return x
 
 
 def _real_finite(value: Any, key: str, family: str) -> sympy.Expr:
     x = _exact(value, key, family)
-    if not _is_finite(x):
-        raise InvalidInputError(f"{family}: {key}={_show(value)} must be a finite real number")
+    if not _is_finite(x) or not _in_range(x, allow_zero=True):
+        raise InvalidInputError(f"{family}: {key}={_show(value)} must be a finite real number, 0 or {_RANGE_TEXT}")
     return x
 
 
