@@ -90,9 +90,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = parser.parse_args(argv)
+        args, unknown = parser.parse_known_args(argv)
     except SystemExit as stop:  # --help, --version, or a usage error (already printed as one line)
         return stop.code if isinstance(stop.code, int) else EXIT_USAGE
+    if unknown:
+        where = f"mesasym {args.command}" if getattr(args, "command", None) else "mesasym"
+        print(f"{where}: error: unrecognized arguments: {' '.join(unknown)}", file=sys.stderr)
+        return EXIT_USAGE
     if getattr(args, "_run", None) is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE

@@ -138,6 +138,8 @@ def _decide(args: argparse.Namespace) -> tuple[Any, list[dict[str, Any]], Any, i
     law, d = O.law_and_dimension(args.dist, args.d, 5)
     if n_mc is not None and (d > 8 or T > 2000):
         raise InvalidInputError(f"--monte-carlo needs d <= 8 and T <= 2000 (the exact population engine), got d={d}, T={T}")
+    if n_mc is not None:
+        O.require_sequence_budget(n_mc, T, d, "--monte-carlo")
     verdict = decide_recovery(law, d, T)
     comparisons = claim_comparisons(law, verdict)
     check = None

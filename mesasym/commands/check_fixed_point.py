@@ -144,6 +144,8 @@ def _check_numeric_range(args: argparse.Namespace) -> None:
         )
     if args.engine == "monte-carlo" or d > 8:
         O.require_sequence_budget(args.samples, args.T, d, "--samples")
+        if args.steps is not None:  # the training and its replicates: twice the steps on the whole sample
+            O.require_training_budget(args.samples, args.T, d, 2 * args.steps, "--samples with --steps")
 
 
 def _diverged(args: argparse.Namespace, error: Exception) -> str:

@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "default: $MESASYM_HYPOTHESIS_PROFILE, else dev",
     )
     O.add_int(
-        parser, "--examples", minimum=1, maximum=100_000,
+        parser, "--examples", minimum=1, maximum=10_000,
         help="examples per cheap property instead of the profile's number (expensive properties run "
         "a tenth or a twentieth of it, at least 2)",
     )

@@ -39,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="training sequences per law (the authors used 10000, about 3x slower than the default)",
     )
     O.add_int(parser, "--test-sequences", minimum=2, maximum=10**6, default=10_000, help="fresh test sequences per law")
-    O.add_int(parser, "--steps", minimum=1, maximum=10**6, help="override every run's number of steps (default: the authors' 120-200)")
+    O.add_int(parser, "--steps", minimum=1, maximum=10**5, help="override every run's number of steps (default: the authors' 120-200)")
     O.add_seed(parser, default=1, help="seed of the data")
     parser.add_argument(
         "--only", choices=["gaussian", "sparse"], help="only the Gaussian or only the sparse panels (default both)"
@@ -51,8 +51,16 @@ def run(args: argparse.Namespace) -> int:
     from mesasym.compare.figure1 import reproduce_figure1
     from mesasym.report.plots import plot_figure1, require_matplotlib
 
+    from mesasym.compare.figure1 import FIGURE1_SETTINGS, INITS
+
     require_matplotlib()
     families = (args.only,) if args.only else ("gaussian", "sparse")
+    d, T = 5, 100
+    O.require_sequence_budget(args.sequences, T, d, "--sequences")
+    O.require_sequence_budget(args.test_sequences, T, d, "--test-sequences")
+    chosen = [s for s in FIGURE1_SETTINGS if s.family in families]
+    total_steps = sum((args.steps or s.steps) for s in chosen) * len(INITS)
+    O.require_training_budget(args.sequences, T, d, total_steps, "--sequences with every run's --steps")
     with O.progress(args, "reproduce figure1", unit="report") as bar:
         result = reproduce_figure1(
             args.out,
