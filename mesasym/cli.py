@@ -27,20 +27,10 @@ from mesasym.commands.exit_codes import (  # noqa: F401 - re-exported (older imp
     EXIT_USAGE,
     exit_code_epilog,
 )
+from mesasym.commands import COMMAND_MODULES  # noqa: F401 - re-exported
 from mesasym.errors import MesasymError, MissingDependencyError
 
-#: Sub-command modules, in the order ``mesasym --help`` lists them.
-COMMAND_MODULES: tuple[str, ...] = (
-    "mesasym.commands.check_fixed_point",
-    "mesasym.commands.derive",
-    "mesasym.commands.dynamics",
-    "mesasym.commands.capability",
-    "mesasym.commands.explore",
-    "mesasym.commands.train",
-    "mesasym.commands.reproduce",
-    "mesasym.commands.property_test",
-    "mesasym.commands.sweep",
-)
+# The list of sub-commands is mesasym.commands.COMMAND_MODULES (add a new command there).
 
 #: Where an unexpected internal error should be reported.
 REPORT_TO = "the mesasym issue tracker (see docs/cli.md, 'Reporting an internal error')"

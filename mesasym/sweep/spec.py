@@ -79,8 +79,8 @@ class _RaisingParser(argparse.ArgumentParser):
 
 
 def command_module(name: str) -> Any:
-    """The module of the mesasym command ``name`` (one of :data:`mesasym.cli.COMMAND_MODULES`)."""
-    from mesasym.cli import COMMAND_MODULES
+    """The module of the mesasym command ``name`` (one of :data:`mesasym.commands.COMMAND_MODULES`)."""
+    from mesasym.commands import COMMAND_MODULES
 
     modules = {}
     for module_name in COMMAND_MODULES:
