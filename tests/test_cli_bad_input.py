@@ -116,6 +116,16 @@ BAD_INPUT: dict[str, list[tuple[list[str], str]]] = {
         (["--max-steps", "0"], "argument --max-steps"),
         (["--latex", UNWRITABLE_DIR], "is not writable"),
     ],
+    "train": [
+        (["--T", "2"], "argument --T"),
+        (["--samples", "0"], "argument --samples"),
+        (["--samples", "10000000"], "fit in memory"),
+        (["--test-samples", "1000000"], "--test-samples=1000000"),
+        (["--steps", "10000000"], "about 1.5 hours"),
+        (["--lr", "0"], "argument --lr"),
+        (["--at", "x"], "argument --at"),
+        (["--history", f"{UNWRITABLE_DIR}.csv"], "is not writable"),
+    ],
     "sweep": [
         (["/nonexistent/spec.toml", "--out", UNWRITABLE_DIR], "is not writable"),
         (["x.toml", "--workers", "0"], "argument --workers"),

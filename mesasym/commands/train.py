@@ -111,6 +111,9 @@ def run(args: argparse.Namespace) -> int:
     law, d = O.law_and_dimension(args.dist, args.d, 5)
     steps, lr, dtype = args.steps, args.lr, DTYPES[args.dtype]
     shown = _summary_steps(steps, args.at)
+    O.require_sequence_budget(args.samples, args.T, d, "--samples")
+    O.require_sequence_budget(args.test_samples, args.T, d, "--test-samples")
+    O.require_training_budget(args.samples, args.T, d, steps, "--samples with --steps")
     rng = np.random.default_rng(args.seed)
     X_train = sample_sequences(law, args.samples, args.T, d, rng, dtype).X
     X_test = sample_sequences(law, args.test_samples, args.T, d, rng, dtype).X if args.test_samples else None
