@@ -42,6 +42,7 @@ def test_default_setting_is_verified_with_every_check() -> None:
         "numeric-ab",
         "numeric-a-b",
         "off-manifold",
+        "trajectory",
         "corollary-1",
     }
     assert all(check.reason for check in report.checks)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import mpmath
+import numpy as np
 import sympy as sp
 
 from mesasym.errors import InvalidInputError, require
@@ -31,6 +32,7 @@ __all__ = [
     "analyse_dynamics",
     "FIGURE1_SETTINGS",
     "figure1_step_limits",
+    "reduced_gd_ab",
     "CONVENTION",
 ]
 
@@ -310,6 +312,23 @@ def analyse_dynamics(settings: DynamicsSettings | None = None) -> DynamicsReport
         full=full,
         full_reason=full_reason,
     )
+
+
+def reduced_gd_ab(spec: str, d: int, T: int, a0: Any, b0: Any, lr: Any, steps: int, dps: int = 20) -> np.ndarray:
+    """``ab`` after ``0..steps`` steps of the derived reduced GD map (exact iteration, as floats).
+
+    For the Figure 1 overlay: the full model's gradient descent on the exact population loss
+    follows this curve (the manifold is invariant); a trained run leaves it by its finite
+    sample (sampling error, off-manifold entries fitted to noise).
+    """
+    from mesasym.precise.dynamics import DynamicsEvaluator
+    from mesasym.symbolic.reduced_flow import derive_reduced_flow
+
+    law, kappas, _ = _law(spec, d)
+    flow = derive_reduced_flow(T, d, kappas=kappas)
+    ev = DynamicsEvaluator(flow.slope, flow.fixed_product, _exact(a0, "a0"), _exact(b0, "b0"), dps=dps)
+    run = ev.gd(_exact(lr, "lr"), steps)
+    return np.array([float(x * y) for x, y in zip(run.a, run.b)])
 
 
 #: The paper's Figure 1 runs (THEORY §9): law, the authors' step size, d = 5, T = 100.

@@ -289,6 +289,8 @@ def _theory(setting: RunSetting, d: int, T: int) -> dict[str, Any]:
     scale = law.sigma if setting.family == "gaussian" else law.c
     out = {
         "dist": setting.spec,
+        "d": d,
+        "T": T,
         "derived_product_T": as_float(verdict.product_T),
         "derived_ratio_T": as_float(verdict.ratio_T),
         "derived_test_loss_T": as_float(verdict.test_loss_T),

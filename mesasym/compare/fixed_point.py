@@ -227,6 +227,8 @@ class NumericResult:
     off_manifold: np.ndarray
     converged: bool
     detail: dict[str, Any] = field(default_factory=dict)
+    #: Monte Carlo: ``ab`` after every step of each replicate training (for the trajectory row).
+    replicate_ab_history: tuple[np.ndarray, ...] = ()
 
     @property
     def final_ab(self) -> float:
@@ -251,6 +253,10 @@ class FixedPointReport:
     #: Set by ``--process`` (:mod:`mesasym.compare.process_fixed_point`): the law of ``W``, the reduction
     #: steps and the manifold's closed form; ``None`` for the paper's law (output unchanged).
     process_info: dict[str, Any] | None = None
+    #: The derived closed form along the numeric run (:mod:`mesasym.compare.trajectory`): ``tau`` and
+    #: ``ab`` (population: the flow's closed form at the solver's times, also ``a``, ``b``; Monte Carlo:
+    #: the reduced GD map at every step); ``None`` without common kappas. Drawn by ``--plot``.
+    closed_form: dict[str, Any] | None = None
 
     @property
     def hypotheses_hold(self) -> bool:
@@ -405,7 +411,8 @@ def _population_numeric(dist: InitialTokenDistribution, s: FixedPointSettings, a
     from mesasym.numeric.population.flow import population_flow
 
     objective = PopulationObjective(dist, s.d, s.T)
-    flow = population_flow(objective, (a0, b0))
+    rtol = 1e-12
+    flow = population_flow(objective, (a0, b0), rtol=rtol)
     norms = np.array([flow.parameters_at(i).norm() for i in range(len(flow.tau))])
     return NumericResult(
         engine="population",
@@ -420,6 +427,8 @@ def _population_numeric(dist: InitialTokenDistribution, s: FixedPointSettings, a
             "solver": flow.method,
             "criterion": flow.criterion,
             "steps": int(len(flow.tau) - 1),
+            "rtol": rtol,
+            "atol": rtol * max(1.0, abs(a0), abs(b0)),  # population_flow's default atol
             "max_relative_off_manifold": float(np.max(flow.off_manifold / np.maximum(norms, 1e-300))),
         },
     )
@@ -471,11 +480,13 @@ def _monte_carlo_numeric(
 
     result, lr, steps = _train_monte_carlo(X, s.d, a0, b0, lr, steps, adapt, report)
     history = result.history
-    replicates = []
+    replicates, histories = [], []
     for k in range(MC_REPLICATES):
         if progress is not None:
             progress(f"monte-carlo replicate {k + 1}/{MC_REPLICATES} on {s.samples // MC_REPLICATES} sequences")
-        replicates.append(_train_monte_carlo(X[k::MC_REPLICATES], s.d, a0, b0, lr, steps, adapt)[0].params.ab)
+        part = _train_monte_carlo(X[k::MC_REPLICATES], s.d, a0, b0, lr, steps, adapt)[0]
+        replicates.append(part.params.ab)
+        histories.append(np.asarray(part.history.ab))
     # Each part has n/K sequences, so its spread is sqrt(K) times that of the full
     # sample's estimate: SE = sd(parts) / sqrt(K). Second-order (bias-like) terms
     # grow with K/n, which makes this conservative.
@@ -499,6 +510,7 @@ def _monte_carlo_numeric(
             "replicate_ab": [float(v) for v in replicates],
             "last_step_change": last_change,
         },
+        replicate_ab_history=tuple(histories),
     )
 
 
@@ -554,7 +566,7 @@ def verify_fixed_point(
         flow = derive_reduced_flow(s.T, s.d, kappas=(kappas.kappa1, kappas.kappa2, kappas.kappa3))
     checks = _hypotheses(dist, s.d, a0, b0, flow)
 
-    c_exact = c_mp = a_tilde = b_tilde = reduced = None
+    c_exact = c_mp = a_tilde = b_tilde = reduced = closed_form = None
     if flow is not None:
         k = (kappas.kappa1, kappas.kappa2, kappas.kappa3)
         rational = all(sp.sympify(x).is_Rational for x in k)
@@ -588,6 +600,10 @@ def verify_fixed_point(
         numeric = _monte_carlo_numeric(dist, s, float(a0), float(b0), reduced, progress)
     if c_mp is not None:
         checks.extend(_numeric_checks(numeric, c_float, float(a_tilde), float(b_tilde)))
+        say("comparing the trajectory with the closed form")
+        trajectory, closed_form = _trajectory_check(numeric, flow, a0, b0)
+        if trajectory is not None:
+            checks.append(trajectory)
         checks.append(_corollary_check(dist, s, numeric, c_float))
     return FixedPointReport(
         settings=s,
@@ -601,6 +617,7 @@ def verify_fixed_point(
         numeric=numeric,
         checks=tuple(checks),
         seconds=time.perf_counter() - start_time,
+        closed_form=closed_form,
     )
 
 
@@ -709,6 +726,51 @@ def _numeric_checks(numeric: NumericResult, c_star: float, a_tilde: float, b_til
             "info",
         ),
     ]
+
+
+def _trajectory_check(
+    numeric: NumericResult, flow: Any, a0: sp.Rational, b0: sp.Rational
+) -> tuple[Check | None, dict[str, Any] | None]:
+    """The full model's trajectory against the closed form (:mod:`mesasym.compare.trajectory`)."""
+    from mesasym.compare.trajectory import monte_carlo_trajectory, population_trajectory
+
+    if a0 + b0 == 0:  # the non-convergent line (a hypothesis row reports it): no closed form to compare
+        return None, None
+    if numeric.engine == "population":
+        detail = numeric.detail
+        result = population_trajectory(
+            numeric.tau, numeric.a, numeric.b, flow.slope, flow.fixed_product, a0, b0, detail["rtol"], detail["atol"]
+        )
+        curve = {"tau": numeric.tau, "a": result["closed_a"], "b": result["closed_b"], "ab": result["closed_a"] * result["closed_b"]}
+        return Check(
+            "trajectory",
+            result["error"] <= result["tolerance"],
+            result["error"],
+            result["tolerance"],
+            f"max over the {result['points']} times the ODE solver recorded of max(|a - a(tau)|, |b - b(tau)|) / "
+            f"max(|a(tau)|, |b(tau)|) against the derived closed form (worst at tau = {result['at_tau']:.4g}); "
+            f"each of the {result['steps']} solver steps keeps its local error below rtol = {detail['rtol']:g} "
+            "(+ atol) and the flow contracts, so the global error is at most steps x (rtol + atol/scale)",
+            "independent",
+        ), curve
+    result = monte_carlo_trajectory(
+        numeric.ab, list(numeric.replicate_ab_history), numeric.detail["lr"], flow.slope, flow.fixed_product, a0, b0
+    )
+    if result is None:
+        return None, None
+    quantile = _t_quantile()
+    curve = {"tau": numeric.tau, "ab": result["map_ab"]}
+    return Check(
+        "trajectory",
+        result["t_max"] <= quantile,
+        result["t_max"],
+        quantile,
+        f"max over the {result['steps']} gradient steps of |ab_k - ab_map(k)| / SE_k: the trained ab against the "
+        f"reduced GD map iterated k times at the same step size (mpmath); SE_k from the same training on "
+        f"{MC_REPLICATES} disjoint parts of the sample, Student-t quantile as numeric-ab (worst at step "
+        f"{result['at_step']}: difference {result['difference']:.3g}, SE {result['standard_error']:.3g})",
+        "independent",
+    ), curve
 
 
 def _t_quantile() -> float:

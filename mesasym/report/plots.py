@@ -38,6 +38,13 @@ def plot_fixed_point(report: FixedPointReport, path: str | Path) -> Path:
         ax.plot(tau, a, color="tab:blue", lw=1.5, label="a (reduced ODE, derived)")
         ax.plot(tau, b, color="tab:orange", lw=1.5, label="b (reduced ODE, derived)")
         ax.plot(tau, a * b, color="tab:green", lw=1.5, label="ab (reduced ODE, derived)")
+    closed = getattr(report, "closed_form", None)
+    if closed is not None:  # the derived closed form at the run's own times (GD map for Monte Carlo)
+        label_closed = "closed form" if numeric.engine == "population" else "reduced GD map"
+        for key, color in (("a", "tab:blue"), ("b", "tab:orange"), ("ab", "tab:green")):
+            if key in closed:
+                ax.plot(closed["tau"], closed[key], color="black", lw=0.8, ls=(0, (4, 2)), alpha=0.7,
+                        label=f"{label_closed} (derived)" if key == "ab" else None)  # fmt: skip
     every = max(1, len(numeric.tau) // 60)
     label = "population flow" if numeric.engine == "population" else "Monte Carlo GD"
     ax.plot(numeric.tau[::every], numeric.a[::every], "o", ms=3.5, mfc="none", color="tab:blue", label=f"a ({label}, full model)")
@@ -125,6 +132,14 @@ def plot_figure1(runs: list[RunResult], theory: dict[str, dict[str, Any]], out: 
                 (th["derived_product_T"], ":", f"derived, T = 100: {th['derived_product_T']:.4g}"),
             ]
             _panel(ax, group, "ab", lines, "ab (mean of $a_j b_j$)")
+            if "d" in th:  # the derived reduced GD map, same starts and step size (mpmath)
+                from mesasym.compare.dynamics import reduced_gd_ab
+
+                for color, run in zip(_COLORS, group):
+                    derived = reduced_gd_ab(spec, th["d"], th["T"], run.init[0], run.init[1], setting.lr, run.ab.size - 1)
+                    every = max(1, derived.size // 12)
+                    ax.plot(np.arange(derived.size)[::every], derived[::every], "x", ms=4, color=color,
+                            label="derived GD map" if color == _COLORS[0] else None)  # fmt: skip
         elif key == "ratio_last":
             lines = [
                 (th["paper_ratio"], "--", f"paper: {th['paper_ratio']:.3g}"),

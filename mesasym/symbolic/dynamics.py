@@ -40,6 +40,7 @@ and the module symbols :data:`W`, :data:`W0`, :data:`ETA`, :data:`EPS`, :data:`C
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -108,8 +109,8 @@ class ClosedFormDynamics:
     tau_to_level: sp.Expr  # tau at which c reaches the level C0, from w_0
     tau_eps_below: sp.Expr  # start below c*: c reaches c*(1 - eps)
     tau_eps_above: sp.Expr  # start above c*: c reaches c*(1 + eps)
-    logistic_ode: sp.Expr  # dc/dtau at a = b (delta = 0)
-    logistic_dsolve: sp.Expr  # SymPy's dsolve solution of it with c(0) = c_0
+    logistic_ode: sp.Expr | None  # dc/dtau at a = b (delta = 0)
+    logistic_dsolve: sp.Expr | None  # SymPy's dsolve solution of it with c(0) = c_0
     gd_map: tuple[sp.Expr, sp.Expr]  # (a, b) -> (a', b')
     gd_map_uv: tuple[sp.Expr, sp.Expr]  # (u, v) -> (u', v')
     gd_delta_step: sp.Expr  # delta' in terms of delta and g
@@ -137,9 +138,42 @@ def _check_zero(expr: sp.Expr, what: str) -> None:
         raise AssertionError(f"derivation step failed: {what} (residual {expr})")
 
 
-@lru_cache(maxsize=1)
-def derive_dynamics() -> ClosedFormDynamics:
-    """Derive the closed-form dynamics from the general (symbolic ``T, d``) reduced flow."""
+@lru_cache(maxsize=2)
+def derive_dynamics(verify: bool = True) -> ClosedFormDynamics:
+    """Derive the closed-form dynamics from the general (symbolic ``T, d``) reduced flow.
+
+    ``verify=False`` computes the same expressions by the same steps but skips SymPy's
+    checks of each step (``simplify(...) == 0``) and the independent ``dsolve`` of the
+    logistic case (``logistic_ode``/``logistic_dsolve`` are then ``None``): about 1 s
+    instead of 6 s, for callers that need only the numbers (``check-fixed-point``). The
+    tests assert that both give identical expressions.
+    """
+    check = _check_zero if verify else _no_check
+    return _derive(check, verify)
+
+
+def _no_check(_expr: sp.Expr, _what: str) -> None:
+    return None
+
+
+def _logistic(c_ode: sp.Expr, c_of_tau: sp.Expr, _check_zero: Callable[[sp.Expr, str], None]) -> tuple[sp.Expr, sp.Expr]:
+    """The scalar ODE at ``delta = 0``, ``c > 0`` and its ``dsolve`` solution, compared with the closed form."""
+    c, delta, tau = S.c, S.DELTA, S.tau
+    cfun = sp.Function("c")
+    c_pos = sp.Symbol("c", positive=True)
+    logistic_ode = sp.simplify(c_ode.subs(delta, 0).subs(c, c_pos)).subs(c_pos, c)
+    c0_pos = sp.Symbol("c_0", positive=True)
+    solution = sp.dsolve(
+        sp.Eq(cfun(tau).diff(tau), logistic_ode.subs(c, cfun(tau))), cfun(tau), ics={cfun(0): c0_pos}
+    )
+    logistic = solution.rhs if not isinstance(solution, list) else solution[0].rhs
+    closed_symmetric = c_of_tau.subs(delta, 0).subs(W0, 4 * c0_pos)
+    _check_zero(sp.simplify(closed_symmetric - logistic), "closed form at a0 = b0 = logistic (dsolve)")
+
+    return logistic_ode, logistic
+
+
+def _derive(_check_zero: Callable[[sp.Expr, str], None], verify: bool) -> ClosedFormDynamics:
     flow = derive_reduced_flow()
     a, b, c, K, C, delta, tau = S.a, S.b, S.c, S.K, S.CSTAR, S.DELTA, S.tau
     # g = K (c - c*) and the flow (-b g, -a g): both checked against the derived flow.
@@ -236,16 +270,7 @@ def derive_dynamics() -> ClosedFormDynamics:
     w_of_c = w_of_c_candidates[0]
 
     # Symmetric start: delta = 0, c > 0: logistic, solved independently by dsolve.
-    cfun = sp.Function("c")
-    c_pos = sp.Symbol("c", positive=True)
-    logistic_ode = sp.simplify(c_ode.subs(delta, 0).subs(c, c_pos)).subs(c_pos, c)
-    c0_pos = sp.Symbol("c_0", positive=True)
-    solution = sp.dsolve(
-        sp.Eq(cfun(tau).diff(tau), logistic_ode.subs(c, cfun(tau))), cfun(tau), ics={cfun(0): c0_pos}
-    )
-    logistic = solution.rhs if not isinstance(solution, list) else solution[0].rhs
-    closed_symmetric = c_of_tau.subs(delta, 0).subs(W0, 4 * c0_pos)
-    _check_zero(sp.simplify(closed_symmetric - logistic), "closed form at a0 = b0 = logistic (dsolve)")
+    logistic_ode, logistic = _logistic(c_ode, c_of_tau, _check_zero) if verify else (None, None)
 
     # 6. Time to a level and to relative error eps.
     tau_to_level = tau_of_w.subs(W, w_of_c.subs(c, C0))
