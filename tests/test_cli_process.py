@@ -63,3 +63,49 @@ def test_bad_process_is_a_one_line_usage_error(capsys, bad: str) -> None:
     assert main(["check-fixed-point", *FAST, "--process", bad]) == 2
     err = capsys.readouterr().err.strip()
     assert "--process" in err and len(err.splitlines()) == 1
+
+
+def _strip(data: dict, *keys: str) -> str:
+    for key in keys:
+        data.pop(key, None)
+    return json.dumps(data, sort_keys=True)
+
+
+@pytest.mark.parametrize(
+    "argv,volatile",
+    [
+        (["capability", "--dist", "gaussian", "--T", "20", "--d", "3"], ()),
+        (["explore", "--dist", "ones", "--T", "8", "--d", "2"], ()),
+        (["train", "--T", "8", "--d", "2", "--samples", "300", "--steps", "10", "--lr", "0.001"], ("seconds", "peak_memory_mb")),
+    ],
+    ids=["capability", "explore", "train"],
+)
+def test_uniform_process_leaves_the_other_commands_unchanged(capsys, argv: list[str], volatile: tuple[str, ...]) -> None:
+    outputs = []
+    for extra in ([], ["--process", "uniform"]):
+        assert main(argv + extra + ["--json"]) == 0
+        outputs.append(_strip(json.loads(capsys.readouterr().out), *volatile))
+    assert outputs[0] == outputs[1]
+
+
+def test_capability_with_a_damped_process_changes_the_sparse_verdict(capsys) -> None:
+    """Sparse start: exact recovery under uniform phases (loss 0), but not under damped:r=0.8 at T = 12:
+    L(theta*)/L(0) is far above the 1e-10 recovery threshold (exact population values)."""
+    status, data = _json(capsys, ["capability", "--dist", "sparse:c=1", "--T", "12", "--d", "2", "--process", "damped:r=0.8", "--monte-carlo", "200"])
+    assert status == 0
+    assert data["paper_law_recovers"] is True and data["paper_law_relative_loss"] <= 1e-10
+    assert data["verdict"] == "does-not-recover" and data["relative_loss"] > 1e-3
+
+
+def test_capability_roots_one_lets_a_rademacher_start_recover(capsys) -> None:
+    """W = I (roots:k=1) with x_1 = +-1 coordinates: the full model reaches zero population loss (it does not
+    at the same T with uniform phases)."""
+    status, data = _json(capsys, ["capability", "--dist", "rademacher", "--T", "10", "--d", "2", "--process", "roots:k=1", "--monte-carlo", "200"])
+    assert status == 0 and data["verdict"] == "recovers" and data["paper_law_recovers"] is False
+
+
+def test_explore_with_a_process_names_it_and_uses_its_manifold_optimum(capsys) -> None:
+    status, data = _json(capsys, ["explore", "--dist", "gaussian", "--T", "8", "--d", "2", "--process", "roots:k=4"])
+    assert status == 0 and data["process"] == "roots:k=4"
+    # roots:k=4 keeps the manifold invariant: the full flow ends at the derived manifold optimum
+    assert abs(data["full"]["ab"] - data["manifold_optimum"]["ab"]) <= 1e-8 * data["manifold_optimum"]["ab"]

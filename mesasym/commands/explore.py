@@ -34,6 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="dimension (default 5, or the dimension the law fixes; the population engine stores (2d)^6 entries)",
     )
     O.add_start(parser)
+    O.add_process(parser)
     O.add_output_file(parser, "--plot", suffixes=(".png",), help="write a PNG of the two flows and the red blocks")
 
 
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
 
         require_matplotlib()
     with O.progress(args, "explore: full and clip population flows"):
-        report = explore(law, d, T, start)
+        report = explore(law, d, T, start, process=args.process)
     written = None
     if args.plot is not None:
         from mesasym.report.plots import plot_explore
@@ -75,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
         f"mesasym explore: {report.spec}, d = {d}, T = {T}, start (a0, b0) = {start}",
         "  Assumption 2   : " + ("satisfied" if report.assumption2 else "VIOLATED (" + report.reasons[0] + ")"),
     ]
+    if report.process is not None:
+        lines.insert(1, f"  process        : eigenvalues of W ~ {report.process} (not the paper's uniform phases)")
     for flow in (report.full, report.clip):
         kq, pv = flow.kq32_structure, flow.pv12_structure
         others = ", ".join(f"{k}={v:.3g}" for k, v in flow.block_norms.items() if k not in ("KQ32", "PV12"))

@@ -64,6 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     O.add_real(parser, "--lr", minimum=0, default=1e-4, help="step size (> 0; default 1e-4)")
     O.add_start(parser)
     O.add_seed(parser, default=0, help="seed of the training and test samples")
+    O.add_process(parser)
     parser.add_argument("--dtype", choices=sorted(DTYPES), default="complex64", help="arithmetic precision (default complex64)")
     parser.add_argument("--clip", action="store_true", help="zero the red blocks' off-diagonal entries after every step")
     parser.add_argument(
@@ -101,6 +102,22 @@ def _derived_product(law: Any, d: int, T: int) -> tuple[float | None, str]:
     return float(as_float(value)), note
 
 
+def _process_product(process: Any, law: Any, d: int, T: int) -> tuple[float | None, str]:
+    """The minimiser of the loss on the manifold for another law of W (mesasym.symbolic.phase_laws)."""
+    from mesasym.symbolic.phase_laws import invariance_condition, manifold_fixed_point
+
+    if T > 60:
+        return None, "the closed form for --process is summed up to T = 60"
+    value = float(manifold_fixed_point(process, law, d, T))
+    holds = invariance_condition(process).holds
+    note = (
+        f"closed-form limit for {process.spec()} (the manifold stays invariant)"
+        if holds
+        else f"best point on the manifold for {process.spec()}; the manifold is not invariant, training leaves it"
+    )
+    return value, note
+
+
 def run(args: argparse.Namespace) -> int:
     """Sample, train, report."""
     from mesasym.numeric.model import Parameters
@@ -115,8 +132,12 @@ def run(args: argparse.Namespace) -> int:
     O.require_sequence_budget(args.test_samples, args.T, d, "--test-samples")
     O.require_training_budget(args.samples, args.T, d, steps, "--samples with --steps")
     rng = np.random.default_rng(args.seed)
-    X_train = sample_sequences(law, args.samples, args.T, d, rng, dtype).X
-    X_test = sample_sequences(law, args.test_samples, args.T, d, rng, dtype).X if args.test_samples else None
+    from mesasym.laws import is_uniform_process, parse_process
+
+    process = parse_process(getattr(args, "process", None))
+    process = None if is_uniform_process(process) else process
+    X_train = sample_sequences(law, args.samples, args.T, d, rng, dtype, process=process).X
+    X_test = sample_sequences(law, args.test_samples, args.T, d, rng, dtype, process=process).X if args.test_samples else None
     objective = SampleObjective(X_train)
     tester = SampleObjective(X_test) if X_test is not None else None
     prepared = time.perf_counter()
@@ -134,7 +155,10 @@ def run(args: argparse.Namespace) -> int:
         start = Parameters.assumption1(d, float(args.a0), float(args.b0), dtype)
         result = train(objective, start, lr, steps, clip=args.clip, on_step=on_step, estimate_stable_step=True)
     finished = time.perf_counter()
-    derived, derived_note = _derived_product(law, d, args.T)
+    if process is None:
+        derived, derived_note = _derived_product(law, d, args.T)
+    else:
+        derived, derived_note = _process_product(process, law, d, args.T)
     history = result.history
     rows = [
         {
@@ -158,6 +182,7 @@ def run(args: argparse.Namespace) -> int:
     final_ab = rows[-1]["ab"]
     payload = {
         "settings": {
+            **({} if process is None else {"process": process.spec()}),
             "dist": law.spec(), "d": d, "T": args.T, "samples": args.samples, "test_samples": args.test_samples,
             "steps": steps, "lr": lr, "tau": steps * lr, "a0": O.decimal_text(args.a0), "b0": O.decimal_text(args.b0),
             "seed": args.seed, "dtype": args.dtype, "clip": args.clip, "objective": objective.method,

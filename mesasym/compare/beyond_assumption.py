@@ -236,9 +236,10 @@ class BeyondAssumptionReport:
     clip: FlowSummary
     manifold_product: float | None  # argmin of the manifold loss (derived; the clip limit when it stays there)
     manifold_loss: float  # the population loss at that point
+    process: str | None = None  # the law of W when it is not the paper's uniform phases
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "dist": self.spec,
             "d": self.d,
             "T": self.T,
@@ -249,6 +250,9 @@ class BeyondAssumptionReport:
             "manifold_optimum": {"ab": self.manifold_product, "loss": self.manifold_loss},
             "loss_gap_clip_minus_full": self.clip.loss_final - self.full.loss_final,
         }
+        if self.process is not None:
+            out["process"] = self.process
+        return out
 
 
 def explore(
@@ -260,8 +264,14 @@ def explore(
     gtol: float = 1e-10,
     rtol: float = 1e-10,
     tau_max: float = 1e6,
+    process: Any = None,
 ) -> BeyondAssumptionReport:
-    """Run the full and the clip population flows from ``start`` and summarize both."""
+    """Run the full and the clip population flows from ``start`` and summarize both.
+
+    ``process``: the law of the eigenvalues of ``W`` (:mod:`mesasym.laws.processes`); ``None`` or
+    ``uniform`` is the paper's. For another law the manifold optimum is
+    :func:`mesasym.symbolic.phase_laws.manifold_fixed_point`.
+    """
     from mesasym.precise import as_float
     from mesasym.symbolic.capability import manifold_minimiser, manifold_sums
 
@@ -272,13 +282,21 @@ def explore(
     require(start[0] != -start[1] or start[0] == 0, f"start={start!r} lies on a0 = -b0, where the flow goes to the saddle at 0")
     require(not (start[0] == 0 and start[1] == 0), "start=(0, 0) is a stationary point (the saddle at the origin)")
     law.validate_dimension(d)
-    full_objective = PopulationObjective(law, d, T)
-    clip_objective = ClipObjective(law, d, T)
+    from mesasym.laws import is_uniform_process, parse_process
+
+    law_w = None if is_uniform_process(parse_process(process)) else parse_process(process)
+    full_objective = PopulationObjective(law, d, T, process=law_w)
+    clip_objective = ClipObjective(law, d, T, process=law_w)
     options = {"gtol": gtol, "rtol": rtol, "tau_max": tau_max}
     full = summarize_flow("full", full_objective, population_flow(full_objective, start, **options))
     clip = summarize_flow("clip", full_objective, clip_flow(clip_objective, start, **options))
-    c_manifold = manifold_minimiser(manifold_sums(law, d), T)
-    c_value = None if c_manifold is None else as_float(c_manifold)
+    if law_w is None:
+        c_manifold = manifold_minimiser(manifold_sums(law, d), T)
+        c_value = None if c_manifold is None else as_float(c_manifold)
+    else:
+        from mesasym.symbolic.phase_laws import manifold_fixed_point
+
+        c_value = float(manifold_fixed_point(law_w, law, d, T))
     manifold_loss = float("nan") if c_value is None else full_objective.loss(Parameters.assumption1(d, c_value, 1.0))
     report = law.check_assumption2(d)
     return BeyondAssumptionReport(
@@ -292,4 +310,5 @@ def explore(
         clip=clip,
         manifold_product=c_value,
         manifold_loss=manifold_loss,
+        process=None if law_w is None else law_w.spec(),
     )

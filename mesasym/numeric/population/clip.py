@@ -36,8 +36,8 @@ class ClipObjective(PopulationObjective):
     initial value (zero from an Assumption-1 start) and moves everything else.
     """
 
-    def __init__(self, dist: Any, d: int, T: int) -> None:
-        super().__init__(dist, d, T)
+    def __init__(self, dist: Any, d: int, T: int, process: Any = None) -> None:
+        super().__init__(dist, d, T, process=process)
         self.frozen_P, self.frozen_Q = _red_off_diagonal_masks(self.d)
 
     def __repr__(self) -> str:
