@@ -24,6 +24,7 @@ BENCHMARKS = (
     ("bench_symbolic.py", ["--repeat", "1"]),
     ("bench_check_fixed_point.py", ["--repeat", "1"]),
     ("bench_capability.py", ["--quick"]),
+    ("bench_sweep.py", ["--quick"]),
 )
 
 

@@ -201,12 +201,12 @@ def _off_log_axis(plot: dict[str, Any], x: float, y: float) -> bool:
     return bool((plot.get("logx") and x <= 0) or (plot.get("logy") is True and y <= 0))
 
 
-def _grid(rows: list[dict[str, Any]], plot: dict[str, Any], value: Any) -> tuple[list[Any], list[Any], dict[tuple[str, str], list[Any]]]:
-    xs = sorted({r.get(plot["x"]) for r in rows}, key=_sort_key)
-    ys = sorted({r.get(plot["y"]) for r in rows}, key=_sort_key)
-    cells: dict[tuple[str, str], list[Any]] = defaultdict(list)
+def _grid(rows: list[dict[str, Any]], plot: dict[str, Any], value: Any) -> tuple[list[Any], list[Any], dict[tuple[Any, Any], list[Any]]]:
+    xs = sorted({_sort_key(r.get(plot["x"])): r.get(plot["x"]) for r in rows}.values(), key=_sort_key)
+    ys = sorted({_sort_key(r.get(plot["y"])): r.get(plot["y"]) for r in rows}.values(), key=_sort_key)
+    cells: dict[tuple[Any, Any], list[Any]] = defaultdict(list)
     for row in rows:
-        cells[(str(row.get(plot["x"])), str(row.get(plot["y"])))].append(value(row))
+        cells[(_sort_key(row.get(plot["x"])), _sort_key(row.get(plot["y"])))].append(value(row))
     return xs, ys, cells
 
 
@@ -224,7 +224,7 @@ def _heatmap(fig: Any, ax: Any, rows: list[dict[str, Any]], plot: dict[str, Any]
     grid = np.full((len(ys), len(xs)), np.nan)
     for i, yv in enumerate(ys):
         for j, xv in enumerate(xs):
-            values = [v for v in cells.get((str(xv), str(yv)), []) if v is not None]
+            values = [v for v in cells.get((_sort_key(xv), _sort_key(yv)), []) if v is not None]
             if values:
                 grid[i, j] = sum(values) / len(values)
     image = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis")
@@ -246,7 +246,7 @@ def _verdict(ax: Any, rows: list[dict[str, Any]], all_rows: list[dict[str, Any]]
     colors = {c: _VERDICT_COLORS.get(c) or next(palette) for c in categories}
     for i, yv in enumerate(ys):
         for j, xv in enumerate(xs):
-            values = cells.get((str(xv), str(yv)), [])
+            values = cells.get((_sort_key(xv), _sort_key(yv)), [])
             for k, v in enumerate(sorted(values)):
                 width = 0.9 / len(values)
                 ax.add_patch(_rectangle(j - 0.45 + k * width, i - 0.45, width, 0.9, colors[v]))

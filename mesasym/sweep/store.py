@@ -4,7 +4,8 @@ Layout of an output directory::
 
     DIR/spec.toml             the spec of the last run (for `mesasym sweep plot DIR`)
     DIR/parts/part-*.parquet  one file per batch of rows, never modified after it is written
-    DIR/results.parquet       every point once (the latest row of each point id), sorted by point index
+    DIR/results.parquet       every point once (the latest row of each point id), sorted by point index;
+                              a table copied without its parts still resumes from it
     DIR/results.csv           the same table as CSV
 
 Every file is written to a temporary name in the same directory and renamed
@@ -91,6 +92,11 @@ class ResultStore:
         """Every point's latest row (later parts replace earlier rows of the same point id)."""
         if self._latest is None:
             self._latest = {}
+            # the consolidated table is the base (a copied or committed table without its parts
+            # still resumes); the parts, newer, override it row by row
+            base = pq.read_table(self.parquet).to_pylist() if self.parquet.exists() else []
+            for row in base:
+                self._latest[str(row.get("point_id"))] = {k: v for k, v in row.items() if v is not None}
             for part in self.part_files():
                 for row in pq.read_table(part).to_pylist():
                     self._latest[str(row.get("point_id"))] = {k: v for k, v in row.items() if v is not None}
@@ -122,10 +128,6 @@ class ResultStore:
 
 
 def read_table(out: str | Path) -> list[dict[str, Any]]:
-    """The consolidated rows of an output directory (rebuilt from the parts if needed)."""
-    store = ResultStore(out)
-    if store.part_files():
-        return store.rows()
-    if store.parquet.exists():
-        return pq.read_table(store.parquet).to_pylist()
-    return []
+    """The rows of an output directory: the consolidated table updated by the parts, one type per column."""
+    rows = ResultStore(out).rows()
+    return to_table(rows).to_pylist() if rows else []
