@@ -37,7 +37,7 @@ def test_template_laws_are_exact_and_mean_zero() -> None:
         assert law.moment((0,), d=1) == 0
         v = expr.exact(point.axes["v"])
         assert law.moment((0, 0, 0), d=1) == (v * (v - 1))  # E x^3 = v (v - 1), derived by hand for -1, v
-    assert points[0].argv() == ["--d", "2", "--T", "4", "--dist", "discrete:values=-1,1;probs=1/2,1/2"]
+    assert points[0].argv() == ["--d=2", "--T=4", "--dist=discrete:values=-1,1;probs=1/2,1/2"]
 
 
 def test_axes_product_zip_and_generated_values() -> None:

@@ -6,7 +6,8 @@ chosen from the axes (:func:`auto_plots`). Keys of a ``[[plot]]`` table:
 * ``kind`` -- ``"line"`` (``y`` against ``x``, one line per value of
   ``group``), ``"heatmap"`` (``z`` over ``x`` and ``y``) or ``"verdict"``
   (the ``verdict`` column, or ``color``, as a categorical map over ``x`` and ``y``);
-* ``x``, ``y`` (a column or, for lines, a list of columns), ``z``, ``group``, ``color``;
+* ``x``, ``y`` (a column or, for lines, a list of columns), ``z``, ``group`` (a column or a list: one
+  line per combination), ``color``;
 * ``yerr`` -- columns of error bars, one per ``y`` (e.g. ``numeric.standard_error``);
 * ``mean_over`` -- an axis (typically ``seed``) to average over: the mean is
   drawn with the standard error of the mean (``std / sqrt(n)``, ``n`` the
@@ -63,10 +64,10 @@ def validate_plots(spec: Any, where: str) -> None:
         for key in _REQUIRED[kind]:
             if key not in plot:
                 raise InvalidInputError(f"{at}: a {kind} plot needs {key!r}")
-        for key in ("x", "z", "group", "color", "mean_over", "reference", "title", "xlabel", "ylabel", "name"):
+        for key in ("x", "z", "color", "mean_over", "reference", "title", "xlabel", "ylabel", "name"):
             if key in plot and not isinstance(plot[key], str):
                 raise InvalidInputError(f"{at}: {key} must be a string")
-        for key in ("y", "yerr"):
+        for key in ("y", "yerr", "group"):
             value = plot.get(key)
             if value is not None and not (isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))):
                 raise InvalidInputError(f"{at}: {key} must be a column name or a list of them")
@@ -153,8 +154,8 @@ def _line(ax: Any, rows: list[dict[str, Any]], plot: dict[str, Any]) -> None:
     ys, errs = _list(plot["y"]), _list(plot.get("yerr", [])) or [None] * len(_list(plot["y"]))
     groups: dict[Any, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
-        groups[row.get(plot["group"]) if "group" in plot else None].append(row)
-    for group_value in sorted(groups, key=_sort_key):
+        groups[tuple(_sort_key(row.get(g)) for g in _list(plot["group"])) if "group" in plot else None].append(row)
+    for group_value in sorted(groups, key=lambda key: key or ()):
         members = groups[group_value]
         for y, err in zip(ys, errs):
             by_x: dict[float, list[tuple[float, float | None]]] = defaultdict(list)
@@ -171,7 +172,7 @@ def _line(ax: Any, rows: list[dict[str, Any]], plot: dict[str, Any]) -> None:
             else:
                 means = [by_x[k][0][0] for k in xs]
                 bars = [by_x[k][0][1] if by_x[k][0][1] is not None else float("nan") for k in xs]
-            label = y if group_value is None else f"{y}, {plot['group']} = {_label(group_value)}"
+            label = y if group_value is None else f"{y}, {_group_label(plot, members[0])}"
             if any(math.isfinite(b) for b in bars):
                 ax.errorbar(xs, means, yerr=[b if math.isfinite(b) else 0.0 for b in bars], marker="o", ms=3.5, capsize=3, label=label)
             else:
@@ -184,7 +185,7 @@ def _line(ax: Any, rows: list[dict[str, Any]], plot: dict[str, Any]) -> None:
                     ref[xv].append(rv)
             if ref:
                 xs = sorted(ref)
-                suffix = "" if group_value is None else f", {plot['group']} = {_label(group_value)}"
+                suffix = "" if group_value is None else f", {_group_label(plot, members[0])}"
                 ax.plot(xs, [sum(ref[k]) / len(ref[k]) for k in xs], ls="--", color="black", lw=1, label=f"{plot['reference']}{suffix}")
     ax.set_xlabel(plot.get("xlabel", x))
     ax.set_ylabel(plot.get("ylabel", ", ".join(ys)))
@@ -194,6 +195,10 @@ def _line(ax: Any, rows: list[dict[str, Any]], plot: dict[str, Any]) -> None:
         ax.set_yscale("symlog" if plot.get("logy") == "symlog" else "log")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
+
+
+def _group_label(plot: dict[str, Any], row: dict[str, Any]) -> str:
+    return ", ".join(f"{g} = {_label(row.get(g))}" for g in _list(plot["group"]))
 
 
 def _off_log_axis(plot: dict[str, Any], x: float, y: float) -> bool:

@@ -120,13 +120,16 @@ class Point:
     point_id: str
 
     def argv(self) -> list[str]:
-        """The command-line arguments of this point (without ``--json``)."""
+        """The command-line arguments of this point (without ``--json``), as ``--option=value``.
+
+        The ``=`` form keeps values such as ``-1/100`` from being read as options.
+        """
         out: list[str] = []
         for option, value in self.options.items():
             if value is True:
                 out.append(option)
             elif value is not False:
-                out += [option, str(value)]
+                out.append(f"{option}={value}")
         return out
 
 
