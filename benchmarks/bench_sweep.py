@@ -56,7 +56,9 @@ def main() -> None:
         spec = dataclasses.replace(spec, groups=[g if "v" in g else {"d": [2], "T": [10]} for g in spec.groups], plots=[])
     points = spec.points()
     n = len(points)
-    print(f"skewness study: {n} points of {spec.command} on {os.cpu_count()} cores (shared machine: figures are noisy)")
+    print(f"skewness study: {n} points of {spec.command} on {os.cpu_count()} cores")
+    print(f"  load average at the start: {os.getloadavg()[0]:.1f} (above {os.cpu_count()}, other jobs share the cores"
+          " and the scaling ratio understates what the sweep gets on an idle machine)")
 
     command_result(spec.command, points[0].argv())  # warm-up: imports and caches, as a worker's first point pays
     direct: dict[str, float] = {}
@@ -86,6 +88,7 @@ def main() -> None:
     per_point = (walls[1] - fixed - baseline) / n
     print(f"  overhead per point (1 worker)          : {per_point:+7.3f} s  (sweep - cluster start/stop - baseline) / points")
     print(f"  a point in its worker / in the baseline: {statistics.median(ratios):7.2f}x (median over points)")
+    print(f"  load average at the end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

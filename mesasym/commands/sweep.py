@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
 
     summary = run_sweep(
         spec, out, scheduler=args.scheduler, workers=workers, retry_failed=args.retry_failed,
-        progress=not (args.quiet or args.json),
+        progress=O.progress_enabled(args),
     )
     figures: list[str] = []
     if not args.no_plots:

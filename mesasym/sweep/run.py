@@ -144,7 +144,10 @@ def run_sweep(
                 except OSError as error:
                     raise InvalidInputError(f"--scheduler {scheduler!r}: cannot connect ({error})") from None
         summary.scheduler = str(client.scheduler.address)
-        versions = client.run(worker_version)
+        try:
+            versions = client.run(worker_version)
+        except ImportError as error:
+            raise InvalidInputError(f"the Dask workers cannot import mesasym ({error}); install it where they run") from None
         summary.workers = len(versions)
         wrong = {w: v for w, v in versions.items() if v != __version__}
         if wrong:
