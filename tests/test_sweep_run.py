@@ -209,3 +209,21 @@ def test_committed_study_tables_hold_every_point_of_their_spec() -> None:
         rows = read_table(table.parent)
         assert {p.point_id for p in spec.points()} <= {r["point_id"] for r in rows if r["status"] == "done"}, name
         assert list((table.parent / "figures").glob("*.png")), f"{name}: no figure committed"
+
+
+@pytest.mark.slow
+def test_a_point_past_its_timeout_is_an_error_row_and_its_worker_is_replaced(tmp_path: Path) -> None:
+    from distributed import Client, LocalCluster
+
+    from mesasym.sweep.run import run_sweep
+
+    spec = parse_spec('command = "check-fixed-point"\ntimeout = 0.5\n[options]\nd = 3\n[axes]\nT = [40]\n')
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
+        before = set(client.run(os.getpid).values())
+        summary = run_sweep(spec, tmp_path, client=client, progress=False)
+        client.wait_for_workers(1, timeout=30)
+        after = set(client.run(os.getpid).values())
+    (row,) = read_table(tmp_path)
+    assert (summary.errors, row["status"], row["timed_out"]) == (1, "error", True)
+    assert row["error"].startswith("timeout") and 0.5 <= row["wall_seconds"] < 5
+    assert before.isdisjoint(after)  # the worker still computing the point was restarted

@@ -14,7 +14,6 @@ import math
 import socket
 import threading
 import time
-import traceback
 from typing import Any
 
 #: ``status`` of a row whose command ran to the end (whatever its verdict).
@@ -30,6 +29,12 @@ def command_result(command: str, argv: list[str]) -> tuple[dict[str, Any], int]:
     runs its ``run(args)`` in this process with ``args.json = True`` and reads
     the JSON it prints (no subprocess).
     """
+    module, args = prepare(command, argv)
+    return execute(module, args)
+
+
+def prepare(command: str, argv: list[str]) -> tuple[Any, Any]:
+    """The command's module and its parsed options (``--json`` and ``--quiet`` set)."""
     from mesasym.sweep.spec import command_module, command_parser
 
     module = command_module(command)
@@ -38,6 +43,11 @@ def command_result(command: str, argv: list[str]) -> tuple[dict[str, Any], int]:
         args.json = True
     if hasattr(args, "quiet"):
         args.quiet = True
+    return module, args
+
+
+def execute(module: Any, args: Any) -> tuple[dict[str, Any], int]:
+    """Run a prepared command: its JSON dict and exit status."""
     if hasattr(module, "json_result"):
         payload, status = module.json_result(args)
         return payload, int(status)
@@ -73,19 +83,25 @@ def run_point(command: str, argv: list[str], meta: dict[str, Any], timeout: floa
     from mesasym import __version__
 
     row: dict[str, Any] = {**meta, "command": command, "mesasym_version": __version__, "worker": _worker_name()}
-    start = time.perf_counter()
     outcome: dict[str, Any] = {}
+    try:  # imports and option parsing are not part of the point's time (nor of its timeout)
+        prepared = prepare(command, argv)
+    except BaseException as error:  # noqa: BLE001
+        prepared, outcome["error"] = None, f"{type(error).__name__}: {error}".strip()
+    start = time.perf_counter()
 
     def work() -> None:
         try:
-            outcome["value"] = command_result(command, argv)
+            outcome["value"] = execute(*prepared)
         except BaseException as error:  # noqa: BLE001 - every failure becomes a row
             outcome["error"] = f"{type(error).__name__}: {error}".strip()
-            outcome["trace"] = traceback.format_exc(limit=3)
 
-    if timeout is None:
+    if prepared is None:
+        pass
+    elif timeout is None:
         work()
-    else:  # the client restarts this worker after a timeout row, which stops the thread
+    else:  # the client restarts this worker after a timeout row, which stops the thread (a task the
+        # worker took meanwhile is rescheduled by Dask; a fresh worker pays its imports again)
         thread = threading.Thread(target=work, daemon=True)
         thread.start()
         thread.join(timeout)
