@@ -140,6 +140,7 @@ def plot_figure1(runs: list[RunResult], theory: dict[str, dict[str, Any]], out: 
                     every = max(1, derived.size // 12)
                     ax.plot(np.arange(derived.size)[::every], derived[::every], "x", ms=4, color=color,
                             label="derived GD map" if color == _COLORS[0] else None)  # fmt: skip
+                ax.legend(fontsize=7, loc="best")
         elif key == "ratio_last":
             lines = [
                 (th["paper_ratio"], "--", f"paper: {th['paper_ratio']:.3g}"),

@@ -1,7 +1,8 @@
 r"""Properties of the closed-form training dynamics (:mod:`mesasym.symbolic.dynamics`).
 
 * ``closed-form-trajectory`` -- the explicit ``(a, b)(tau)`` equals the Taylor-series
-  integration of the derived reduced ODE at ``tau_k = k/(2r)``, ``k = 1..6``, and at the
+  integration of the derived reduced ODE at ``tau_k = k/(2r)``, ``k = 1..6``; near the limit
+  the integrated ``|c - c*|`` shrinks by ``e^{-1}`` over ``1/r`` (the rate); and at the
   derived ``tau_eps`` the distance ``|c - c*|/c*`` is exactly ``eps``;
 * ``gd-threshold`` -- the reduced GD map's threshold ``2/r`` equals ``2`` over the full
   model's exact population Hessian restricted to the manifold directions at ``(a~ I, b~ I)``,
@@ -30,6 +31,8 @@ from mesasym.testing.subject import DEFAULT_SUBJECT, Subject
 #: Relative tolerance of float64 comparisons with the population engine's Hessian / GD:
 #: each entry is a sum of ~(2d)^3 rounded products of O(1) numbers, far below 1e-9.
 FLOAT_RTOL = 1e-9
+#: Relative tolerance of the decay factor e^{-1} over 1/r measured at |c - c*|/c* = 1e-8.
+RATE_RTOL = 1e-5
 #: Relative error target for tau_eps.
 EPS = sp.Rational(1, 1000)
 
@@ -62,6 +65,18 @@ def check_closed_form_trajectory(case: ms.Case, subject: Subject = DEFAULT_SUBJE
                     f"derived ODE integrated at {DPS} digits gives ({mpmath.nstr(a_ref, 12)}, {mpmath.nstr(b_ref, 12)}): "
                     f"error {mpmath.nstr(error, 3)} > {mpmath.nstr(tol, 3)}"
                 )
+        # the rate: near the limit |c - c*| shrinks by e^{-1} over 1/r (second-order terms are
+        # ~|c - c*|/c* = 1e-8 relative times an O(1-100) factor: tolerance RATE_RTOL)
+        t1 = ev.tau_to_relative_error(sp.Rational(1, 10**8))
+        reference = PolynomialTaylorSolver((ode.rhs_a, ode.rhs_b), (S.a, S.b), (case.a0, case.b0), DPS)
+        a1, b1 = reference.at(t1)
+        a2, b2 = reference.at(t1 + 1 / ev.rate)
+        ratio = (a2 * b2 - ev.C) / (a1 * b1 - ev.C)
+        if abs(ratio * mpmath.e - 1) > RATE_RTOL:
+            _fail(
+                f"over 1/r after tau = {mpmath.nstr(t1, 6)} the integrated ODE's |ab - c*| shrinks by {mpmath.nstr(ratio, 10)}, "
+                f"not e^-1 (r = {mpmath.nstr(ev.rate, 10)}; relative tolerance {RATE_RTOL:g})"
+            )
         tau_eps = ev.tau_to_relative_error(EPS)
         c0 = ev.a0 * ev.b0
         if abs(c0 - ev.C) > EPS * ev.C:
