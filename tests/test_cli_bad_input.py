@@ -216,3 +216,9 @@ def test_a_diverging_lr_is_exit_2_with_the_largest_stable_step(capsys: pytest.Ca
     # half the suggested step trains without diverging (the suggestion is usable)
     code = main([*argv, "--lr", repr(suggested / 2), "--steps", "20", "--json"])
     assert code in (0, 1), capsys.readouterr().err
+
+
+def test_train_with_a_diverging_lr_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["train", "--lr", "1", "--steps", "50", "--samples", "200", "--test-samples", "0", "--T", "10", "--d", "2"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "largest stable step" in err

@@ -5,7 +5,8 @@ code    meaning
 ======  =====================================================================
 0       everything checked was verified / the command did what was asked
 1       a check failed (the numbers disagree beyond the stated tolerance)
-2       bad input or usage, or a missing optional dependency (one line on stderr)
+2       bad input or usage (including a step size that diverges), or a missing optional
+        dependency (one line on stderr)
 3       the input is valid but violates the hypotheses (results still printed)
 70      an unexpected internal error (one line; ``--debug`` shows the traceback)
 130     interrupted (Ctrl-C)
@@ -25,7 +26,7 @@ EXIT_INTERRUPTED = 130
 EXIT_CODES: dict[int, str] = {
     EXIT_OK: "verified / ok",
     EXIT_CHECK_FAILED: "a check failed",
-    EXIT_USAGE: "bad input or usage, or a missing optional dependency",
+    EXIT_USAGE: "bad input or usage (including a diverging step size), or a missing optional dependency",
     EXIT_HYPOTHESES_VIOLATED: "the input violates the theorem's hypotheses (results still shown)",
     EXIT_INTERNAL_ERROR: "unexpected internal error (rerun with --debug for the traceback)",
 }
