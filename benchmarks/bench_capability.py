@@ -18,11 +18,11 @@ ratios are measured in the same run.
 
 from __future__ import annotations
 
+import timeit
 import argparse
 import time
 
 import numpy as np
-from _timing import best_of
 
 from mesasym.numeric.sequences import sample_sequences
 from mesasym.compare.beyond_assumption import explore
@@ -45,7 +45,7 @@ def main() -> None:
     start = time.perf_counter()
     decide_recovery(parse_distribution("gaussian:sigma=1"), d, T)
     first = time.perf_counter() - start
-    second = best_of(1, lambda: decide_recovery(parse_distribution("rademacher"), d, T))
+    second = min(timeit.repeat(lambda: decide_recovery(parse_distribution("rademacher"), d, T), number=1, repeat=1))
     print(f"decide_recovery (d=5, T=100): first call {first:.2f} s (derivation), another law {second:.2f} s")
 
     start = time.perf_counter()
@@ -60,12 +60,12 @@ def main() -> None:
     test = LastPositionTest(sample_sequences(gaussian, 10_000, T, d, rng, np.complex64).X)
     population = PopulationObjective(gaussian, d, T)
     params = Parameters.assumption1(d, 0.1, 0.1, dtype=np.complex64)
-    metrics = best_of(repeats, lambda: (test.metrics(params), population.loss(params)))
+    metrics = min(timeit.repeat(lambda: (test.metrics(params), population.loss(params)), number=1, repeat=repeats))
     total_steps = sum((s.steps + 1) * len(INITS) for s in FIGURE1_SETTINGS)
     baseline = None
     for n in sizes:
         objective = SampleObjective(sample_sequences(gaussian, n, T, d, rng, np.complex64).X)
-        step = best_of(repeats, lambda: objective.loss_and_gradient(params))
+        step = min(timeit.repeat(lambda: objective.loss_and_gradient(params), number=1, repeat=repeats))
         baseline = baseline or step
         print(
             f"Figure 1 step, n = {n:>6}: loss + gradient {step:.3f} s ({step / baseline:.2f} x n = {sizes[0]}); "

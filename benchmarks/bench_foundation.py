@@ -20,11 +20,11 @@ shared machine are noisy; the ratios are measured in the same run.
 
 from __future__ import annotations
 
+import timeit
 import argparse
 import time
 
 import numpy as np
-from _timing import best_of
 
 from mesasym.numeric.sequences import sample_sequences
 from mesasym.claims import theorem1_product
@@ -55,11 +55,11 @@ def main() -> None:
     params = Parameters.random(d, np.random.default_rng(1), scale=0.1)
 
     print(f"== loss + gradient, d={d}, T={T}, n={n:,} (complex128), best of 3 ==")
-    vectorized = best_of(3, lambda: loss_and_gradient(params, X))
+    vectorized = min(timeit.repeat(lambda: loss_and_gradient(params, X), number=1, repeat=3))
     grams = prefix_grams(X)
-    cached = best_of(3, lambda: loss_and_gradient(params, X, grams))
+    cached = min(timeit.repeat(lambda: loss_and_gradient(params, X, grams), number=1, repeat=3))
     with single_threaded_blas():  # the same BLAS setting as the vectorized code
-        reference = best_of(1, lambda: loss_and_gradient_reference(params, X))
+        reference = min(timeit.repeat(lambda: loss_and_gradient_reference(params, X), number=1, repeat=1))
     print(f"per-t loop (definition, baseline): {reference:8.3f} s")
     print(f"vectorized prefix sums          : {vectorized:8.3f} s   ({reference / vectorized:5.1f}x faster)")
     print(f"prefix sums cached (fixed data) : {cached:8.3f} s   ({reference / cached:5.1f}x faster)")

@@ -24,11 +24,11 @@ the same run.
 
 from __future__ import annotations
 
+import timeit
 import argparse
 import time
 
 import numpy as np
-from _timing import best_of
 
 from mesasym.numeric.sequences import sample_sequences
 from mesasym.claims import theorem1_product
@@ -47,9 +47,9 @@ def _engine(d: int, T: int) -> tuple[PopulationObjective, float]:
     obj = PopulationObjective(gaussian, d, T)
     assembly = time.perf_counter() - start
     params = Parameters.random(d, np.random.default_rng(1), scale=0.1)
-    multi = best_of(20, lambda: obj.loss_and_gradient(params))
+    multi = min(timeit.repeat(lambda: obj.loss_and_gradient(params), number=1, repeat=20))
     with single_threaded_blas():
-        single = best_of(20, lambda: obj.loss_and_gradient(params))
+        single = min(timeit.repeat(lambda: obj.loss_and_gradient(params), number=1, repeat=20))
     print(
         f"d={d} T={T}: phase-count tables {tables:.2f} s (cold), G/h assembly {assembly:.3f} s, "
         f"precomputation {tables + assembly:.2f} s; G is {obj.G.shape[0]} x {obj.G.shape[1]}"
@@ -68,7 +68,7 @@ def main() -> None:
     gaussian = parse_distribution("gaussian:sigma=1")
     X = sample_sequences(gaussian, n, 100, 5, np.random.default_rng(0)).X
     params = Parameters.random(5, np.random.default_rng(1), scale=0.1)
-    monte_carlo = best_of(2, lambda: loss_and_gradient(params, X))
+    monte_carlo = min(timeit.repeat(lambda: loss_and_gradient(params, X), number=1, repeat=2))
     print(
         f"  Monte Carlo loss+gradient on {n:,} sequences: {monte_carlo:.3f} s "
         f"-> the exact engine is {monte_carlo / exact:,.0f} times faster"

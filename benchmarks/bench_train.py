@@ -30,6 +30,7 @@ a shared 2-core machine are noisy; the ratios in (1) are measured in one run.
 
 from __future__ import annotations
 
+import timeit
 import argparse
 import json
 import resource
@@ -39,7 +40,6 @@ import tempfile
 import time
 
 import numpy as np
-from _timing import best_of
 
 from mesasym.laws import parse_distribution
 from mesasym.numeric import _ar_kernel
@@ -69,7 +69,7 @@ def per_step(n: int) -> None:
     params = Parameters((start.WKQ + noise.WKQ).astype(np.complex64), (start.WPV + noise.WPV).astype(np.complex64))
     print(f"== one loss + gradient, d={d}, T={T}, n={n:,}, complex64 ==")
     with single_threaded_blas():
-        reference = best_of(1, lambda: loss_and_gradient_reference(params, X))
+        reference = min(timeit.repeat(lambda: loss_and_gradient_reference(params, X), number=1, repeat=1))
     setup = {}
     objectives = {}
     for method in ("prefix", "reduced", "compiled"):
@@ -78,13 +78,13 @@ def per_step(n: int) -> None:
         setup[method] = time.perf_counter() - begin
     objectives["compiled"].loss_and_gradient(params)  # compile or load the kernel from numba's cache
     rows = [("per-t loop (definition, baseline)", reference, None)]
-    rows.append(("2d x 2d prefix sums, cached (previous)", best_of(3, lambda: objectives["prefix"].loss_and_gradient(params)), "prefix"))
-    rows.append(("d x d prefix sums, NumPy", best_of(3, lambda: objectives["reduced"].loss_and_gradient(params)), "reduced"))
+    rows.append(("2d x 2d prefix sums, cached (previous)", min(timeit.repeat(lambda: objectives["prefix"].loss_and_gradient(params), number=1, repeat=3)), "prefix"))
+    rows.append(("d x d prefix sums, NumPy", min(timeit.repeat(lambda: objectives["reduced"].loss_and_gradient(params), number=1, repeat=3)), "reduced"))
     threads = _ar_kernel.get_threads()
     _ar_kernel.set_threads(1)
-    rows.append(("d x d compiled kernel, 1 thread", best_of(3, lambda: objectives["compiled"].loss_and_gradient(params)), "compiled"))
+    rows.append(("d x d compiled kernel, 1 thread", min(timeit.repeat(lambda: objectives["compiled"].loss_and_gradient(params), number=1, repeat=3)), "compiled"))
     _ar_kernel.set_threads(threads)
-    rows.append((f"d x d compiled kernel, {threads} threads", best_of(3, lambda: objectives["compiled"].loss_and_gradient(params)), "compiled"))
+    rows.append((f"d x d compiled kernel, {threads} threads", min(timeit.repeat(lambda: objectives["compiled"].loss_and_gradient(params), number=1, repeat=3)), "compiled"))
     prefix = rows[1][1]
     for label, seconds, method in rows:
         extra = f"   {reference / seconds:7.1f}x vs per-t   {prefix / seconds:6.1f}x vs prefix" if method else ""

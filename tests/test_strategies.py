@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from mesasym.cli import build_parser
-from mesasym.laws import Gaussian, Ones, Rademacher, Sparse, StudentT, parse_distribution
+from mesasym.testing.strategies.satisfying import _cyclic_sign_orbit
+from mesasym.laws import DiscreteVectorLaw, Gaussian, Ones, Rademacher, Sparse, StudentT, parse_distribution
 from mesasym.errors import InvalidInputError
 from mesasym.symbolic import reduction_violations
 from mesasym.testing import profiles
@@ -71,9 +72,9 @@ def test_exclude_rejects_unknown_or_every_family() -> None:
 
 def test_cyclic_laws_are_not_exchangeable_for_d3() -> None:
     """The orbit of (1, 2, 0): E x1^2 x2^4 = 16/3 but E x1^4 x2^2 = 4/3 (exact), yet the reduction holds."""
-    orbit = ms._cyclic_sign_orbit((sp.Integer(1), sp.Integer(2), sp.Integer(0)))
+    orbit = _cyclic_sign_orbit((sp.Integer(1), sp.Integer(2), sp.Integer(0)))
     assert len(orbit) == 12  # 3 rotations x 4 sign patterns of the two nonzero entries
-    law = ms.DiscreteVectorLaw(orbit, [sp.Rational(1, 12)] * 12)
+    law = DiscreteVectorLaw(orbit, [sp.Rational(1, 12)] * 12)
     assert law.moment((0, 0, 1, 1, 1, 1), 3) == sp.Rational(16, 3)
     assert law.moment((0, 0, 0, 0, 1, 1), 3) == sp.Rational(4, 3)
     assert law.check_assumption2(3)

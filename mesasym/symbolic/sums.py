@@ -183,6 +183,11 @@ def harmonic_number(n: int) -> sp.Rational:
 
     ``O(n log n)`` big-integer work (SymPy's own ``harmonic(n)`` adds the terms one
     by one and is much slower for large ``n``).
+
+    Why hand-written: no kept library gives ``H_n`` exactly and fast -- ``sympy.harmonic(n)``
+    sums term by term (quadratic big-integer work), ``mpmath.harmonic`` and ``scipy.special``
+    are floating point, and the checks need the exact rational up to ``n = 10^5``
+    (:data:`EXACT_HARMONIC_MAX`). Binary splitting is the standard ten-line method.
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise InvalidInputError(f"n={n!r} must be a non-negative integer")

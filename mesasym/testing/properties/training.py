@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import scipy.stats
 import sympy as sp
 from hypothesis import assume
 
@@ -71,9 +72,10 @@ def check_full_model_population_training(case: ms.Case, subject: Subject = DEFAU
 #: Monte Carlo sample size and number of independent replicates of ``full-model-monte-carlo-training``.
 MC_TRAINING_SAMPLES = 1000
 MC_TRAINING_REPLICATES = 10
-#: Two-sided Student-t critical value for 9 degrees of freedom at probability 1e-6
-#: (``scipy.stats.t.isf(5e-7, 9)``): a false alarm once in a million examples.
-MC_TRAINING_T_CRITICAL = 11.64
+#: Two-sided false-alarm probability of ``full-model-monte-carlo-training``: once in a million examples.
+MC_TRAINING_FALSE_ALARM = 1e-6
+#: Its Student-t critical value with ``MC_TRAINING_REPLICATES - 1`` degrees of freedom (11.64 for 9).
+MC_TRAINING_T_CRITICAL = float(scipy.stats.t.isf(MC_TRAINING_FALSE_ALARM / 2, MC_TRAINING_REPLICATES - 1))
 #: Largest number of gradient steps a Monte Carlo training example may need (else it is skipped).
 MC_MAX_STEPS = 20_000
 
@@ -209,10 +211,10 @@ def check_monte_carlo_rate(case: ms.Case, subject: Subject = DEFAULT_SUBJECT) ->
         _fail(f"the Monte Carlo error is exactly zero for some N but not others: {all_errors[:4]}")
     x = np.array([p[0] for p in log_mse])
     y = np.array([p[1] for p in log_mse])
-    w = np.array(weights)
-    xm = np.sum(w * x) / np.sum(w)
-    slope = float(np.sum(w * (x - xm) * (y - np.sum(w * y) / np.sum(w))) / np.sum(w * (x - xm) ** 2))
-    slope_se = float(1.0 / math.sqrt(np.sum(w * (x - xm) ** 2)))
+    # weighted least squares: numpy's weights multiply the residuals, so 1/se; the unscaled covariance
+    # is (X^T W X)^-1, whose slope entry is 1 / sum w (x - xbar_w)^2
+    (slope, _), covariance = np.polyfit(x, y, 1, w=np.sqrt(weights), cov="unscaled")
+    slope, slope_se = float(slope), float(math.sqrt(covariance[0, 0]))
     if abs(slope + 1.0) > MC_Z * slope_se:
         rms = [math.sqrt(math.exp(v)) for v in y]
         _fail(
