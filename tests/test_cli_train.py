@@ -77,7 +77,7 @@ def test_text_summary(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_divergence_stops_with_step_loss_and_largest_stable_step(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = _run(capsys, "--d", "2", "--T", "8", "--samples", "100", "--test-samples", "0", "--steps", "200", "--lr", "5", "--a0", "1", "--b0", "1")
-    assert code == 1 and out == ""
+    assert code == 2 and out == ""  # a diverging step size is bad input (docs/cli.md)
     assert err.startswith("mesasym train: error: training diverged at step ")
     assert "largest stable step size at step" in err and "(2 / largest Hessian eigenvalue there)" in err
     assert len(err.strip().splitlines()) == 1

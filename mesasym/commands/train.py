@@ -19,7 +19,7 @@ JSON, ``--history FILE`` writes every step as CSV. A diverging run stops with th
 step, the loss and the largest stable step size (``2 / largest Hessian
 eigenvalue`` where the loss last decreased).
 
-Exit status: 0; 1 if the training diverged; 2 for invalid input.
+Exit status: 0; 2 for invalid input, including a step size that diverges (docs/cli.md).
 """
 
 from __future__ import annotations

@@ -138,7 +138,7 @@ def check_full_model_monte_carlo_training(case: ms.Case, subject: Subject = DEFA
         _fail(
             f"gradient descent on {MC_TRAINING_REPLICATES} samples of {MC_TRAINING_SAMPLES} sequences (lr <= {lr:.3g}, "
             f"tau = {1.2 * tau:.4g}) ends at mean ab = {mean:.8g} (SE {se:.2e}), but a~b~ = {c_star:.8g}: |difference| = "
-            f"{abs(mean - c_star):.3e} > {MC_TRAINING_T_CRITICAL:g} SE + 2e-6 c* = {tolerance:.3e}"
+            f"{abs(mean - c_star):.3e} > {MC_TRAINING_T_CRITICAL:.4g} SE + 2e-6 c* = {tolerance:.3e}"
         )
 
 
