@@ -122,5 +122,9 @@ def test_expressions_are_exact_and_read_dotted_columns() -> None:
     assert expr.evaluate(expr.parse("1/3 + v", "c"), {"v": "1/6"}, "c") == Fraction(1, 2)
     assert expr.evaluate(expr.parse("x + 1", "c"), {"x": None}, "c") is None  # a missing result stays missing
     assert render_template("a={{v}};b={v**2}", {"v": 0.5}, "t") == "a={v};b=1/4"
+    hyphen = expr.parse("checks.numeric_ab.value * 2", "c")  # a '-' in a column name is written '_'
+    assert expr.evaluate(hyphen, {"checks.numeric-ab.value": 0.25}, "c") == Fraction(1, 2)
+    with pytest.raises(InvalidInputError, match="close: numeric.ab"):
+        expr.evaluate(expr.parse("numeric.abb", "c"), {"numeric.ab": 1, "zzz": 2}, "c")
     with pytest.raises(InvalidInputError, match="division by zero"):
         expr.evaluate(expr.parse("1/(v-1)", "c"), {"v": 1}, "c")

@@ -84,3 +84,17 @@ def test_auto_and_declared_figures_are_written_as_png_and_pdf(tmp_path: Path) ->
     wrong = parse_spec(SPEC + '[[plot]]\nkind = "line"\nx = "v"\ny = "numeric.nope"\n')
     with pytest.raises(InvalidInputError, match="numeric.nope"):
         draw(wrong, _rows(), tmp_path)
+
+
+def test_changed_columns_are_recomputed_from_the_table_without_running_points(tmp_path: Path) -> None:
+    from mesasym.sweep.run import run_sweep
+    from mesasym.sweep.store import read_table
+
+    store = ResultStore(tmp_path)
+    spec = parse_spec('command = "check-fixed-point"\n[axes]\nT = [4]\n[columns]\nx = "2 * T"\n')
+    (point,) = spec.points()
+    store.append([{"point_id": point.point_id, "point_index": 0, "status": "done", "T": 4, "numeric.ab": 0.5}])
+    changed = parse_spec('command = "check-fixed-point"\n[axes]\nT = [4]\n[columns]\nx = "numeric.ab + T"\n')
+    summary = run_sweep(changed, tmp_path, progress=False)  # nothing to run: no cluster is started
+    assert (summary.ran, summary.workers) == (0, 0)
+    assert read_table(tmp_path)[0]["x"] == 4.5

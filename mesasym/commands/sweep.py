@@ -84,9 +84,11 @@ def _errors_in_table(out: Path) -> int:
 
 def _draw(spec, out: Path, quiet: bool) -> list[str]:
     from mesasym.sweep.plot import draw
+    from mesasym.sweep.run import apply_columns
     from mesasym.sweep.store import read_table
 
     rows = read_table(out)
+    apply_columns(spec, rows)
     try:
         return [str(p) for p in draw(spec, rows, out)]
     except InvalidInputError as error:
@@ -105,10 +107,14 @@ def _plot(args: argparse.Namespace) -> int:
     out = Path(args.dir)
     if not (out / "spec.toml").is_file():
         raise InvalidInputError(f"{args.dir!r} is not a sweep output directory (no spec.toml)")
+    from mesasym.sweep.run import apply_columns
+
     spec = load_spec(out / "spec.toml")
     rows = read_table(out)
     if not rows:
         raise InvalidInputError(f"{args.dir!r} has no results yet")
+    for problem in apply_columns(spec, rows):
+        print(f"  warning: {problem}", file=sys.stderr)
     figures = [str(p) for p in draw(spec, rows, out)]
     if args.json:
         print(json.dumps({"figures": figures}, indent=2))

@@ -6,7 +6,8 @@ numbers, names (looked up in a mapping), dotted names such as
 ``+ - * / ** %`` and unary ``+ -``, parentheses, and the calls ``abs``,
 ``min``, ``max``, ``sqrt``, ``log``, ``log10``, ``exp``. Nothing else (no
 attribute access on objects, no subscripts, no other calls): a template can
-never run arbitrary code.
+never run arbitrary code. A column whose name has a ``-`` (e.g. the check
+``checks.numeric-ab.value``) is written with ``_`` (``checks.numeric_ab.value``).
 
 Integers and decimals are read exactly (:class:`fractions.Fraction`), so
 ``{v/(1+v)}`` at ``v = 2`` is ``2/3``, not ``0.666...``; a float enters only
@@ -16,6 +17,7 @@ through a float value (e.g. a result column) or one of the functions.
 from __future__ import annotations
 
 import ast
+import difflib
 import math
 import operator
 from collections.abc import Callable, Mapping
@@ -110,13 +112,18 @@ def _is_function_name(tree: ast.expr, name: ast.Name) -> bool:
 def evaluate(tree: ast.expr, values: Mapping[str, Any], where: str) -> Any:
     """Evaluate a checked expression tree; names are looked up in ``values`` (read exactly)."""
 
+    underscored = {k.replace("-", "_"): k for k in values if "-" in k}
+
     def ev(node: ast.expr) -> Any:
         if isinstance(node, ast.Constant):
             return exact(node.value)
         if isinstance(node, (ast.Name, ast.Attribute)):
             key = _dotted(node)
             if key not in values:
-                raise InvalidInputError(f"{where}: unknown name {key!r} (known: {', '.join(sorted(values)) or 'none'})")
+                key = underscored.get(key, key)
+            if key not in values:
+                near = difflib.get_close_matches(key, list(values), n=5, cutoff=0.5)
+                raise InvalidInputError(f"{where}: unknown name {key!r} (close: {', '.join(near) or 'none'})")
             value = values[key]
             if value is None:
                 return None

@@ -68,12 +68,16 @@ def point_meta(spec: SweepSpec, point: Point, parser: Any) -> dict[str, Any]:
     return meta
 
 
-def derived_columns(spec: SweepSpec, point: Point, row: dict[str, Any], problems: set[str]) -> None:
-    """Add the spec's ``[columns]`` to ``row`` (None where a name is missing, noted in ``problems``)."""
+def derived_columns(spec: SweepSpec, row: dict[str, Any], problems: set[str]) -> None:
+    """Add the spec's ``[columns]`` to ``row`` (None where a name is missing, noted in ``problems``).
+
+    A row holds its axis values, its options (``option.NAME``) and the command's results, so the
+    columns can be (re)computed from the table alone: a spec whose ``[columns]`` changed gets them
+    on the next run or ``sweep plot`` without recomputing any point.
+    """
     values = {k: v for k, v in spec.options.items() if not isinstance(v, str) or "{" not in v}
     values.update({k.removeprefix("option."): v for k, v in row.items() if k.startswith("option.")})
-    values.update(point.axes)
-    values.update(row)
+    values.update({k: v for k, v in row.items() if k not in spec.columns})
     for name, text in spec.columns.items():
         try:
             value = expr.evaluate(expr.parse(text, f"columns.{name}"), values, f"columns.{name}")
@@ -85,6 +89,14 @@ def derived_columns(spec: SweepSpec, point: Point, row: dict[str, Any], problems
             value = None
         row[name] = expr.as_float(value)
         values[name] = value
+
+
+def apply_columns(spec: SweepSpec, rows: list[dict[str, Any]]) -> list[str]:
+    """Recompute the spec's ``[columns]`` on every row in place; returns the problems met."""
+    problems: set[str] = set()
+    for row in rows:
+        derived_columns(spec, row, problems)
+    return sorted(problems)
 
 
 def worker_version() -> str:
@@ -119,12 +131,12 @@ def run_sweep(
     todo = [p for p in points if p.point_id not in existing or (retry_failed and existing[p.point_id] == ERROR)]
     summary = SweepSummary(str(out), spec.command, len(points), len(points) - len(todo), table=str(store.parquet))
     if not todo:
+        summary.warnings = apply_columns(spec, store.rows())
         store.consolidate()
         summary.seconds = round(time.perf_counter() - start, 3)
         return summary
     parser = command_parser(command_module(spec.command))
     metas = {p.point_id: point_meta(spec, p, parser) for p in todo}
-    by_id = {p.point_id: p for p in todo}
 
     own_cluster = own_client = None
     try:
@@ -152,12 +164,15 @@ def run_sweep(
         wrong = {w: v for w, v in versions.items() if v != __version__}
         if wrong:
             raise InvalidInputError(f"workers run another mesasym version than {__version__}: {wrong}")
-        _run_points(client, spec, todo, metas, by_id, store, summary, progress, flush_seconds, batch, on_row)
+        _run_points(client, spec, todo, metas, store, summary, progress, flush_seconds, batch, on_row)
     finally:
         if own_client is not None:
             own_client.close()
         if own_cluster is not None:
             own_cluster.close()
+    if spec.columns:  # rows of earlier runs get the spec's current columns too
+        apply_columns(spec, store.rows())
+        store.consolidate()
     summary.seconds = round(time.perf_counter() - start, 3)
     return summary
 
@@ -167,7 +182,6 @@ def _run_points(
     spec: SweepSpec,
     todo: list[Point],
     metas: dict[str, dict[str, Any]],
-    by_id: dict[str, Point],
     store: ResultStore,
     summary: SweepSummary,
     progress: bool,
@@ -208,7 +222,7 @@ def _run_points(
                     client.restart_workers([row["worker"]])
                 except Exception:  # noqa: BLE001 - best effort: the worker may already be gone
                     pass
-            derived_columns(spec, by_id[point_id], row, problems)
+            derived_columns(spec, row, problems)
             buffer.append(row)
             summary.ran += 1
             summary.done += row["status"] == DONE

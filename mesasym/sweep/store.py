@@ -5,7 +5,9 @@ Layout of an output directory::
     DIR/spec.toml             the spec of the last run (for `mesasym sweep plot DIR`)
     DIR/parts/part-*.parquet  one file per batch of rows, never modified after it is written
     DIR/results.parquet       every point once (the latest row of each point id), sorted by point index;
-                              a table copied without its parts still resumes from it
+                              a table copied without its parts still resumes from it; it records
+                              which parts it includes, so a part written after it (a crash between
+                              the two writes) is applied on top
     DIR/results.csv           the same table as CSV
 
 Every file is written to a temporary name in the same directory and renamed
@@ -17,6 +19,7 @@ the consolidated table is rebuilt from them.
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import time
 from collections.abc import Iterable
@@ -28,6 +31,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 _counter = itertools.count()
+#: Parquet metadata key of the consolidated table: the part files it includes.
+_PARTS_KEY = b"mesasym.sweep.parts"
 
 
 def to_table(rows: list[dict[str, Any]]) -> pa.Table:
@@ -94,10 +99,15 @@ class ResultStore:
             self._latest = {}
             # the consolidated table is the base (a copied or committed table without its parts
             # still resumes); the parts, newer, override it row by row
-            base = pq.read_table(self.parquet).to_pylist() if self.parquet.exists() else []
-            for row in base:
-                self._latest[str(row.get("point_id"))] = {k: v for k, v in row.items() if v is not None}
+            included: set[str] = set()
+            if self.parquet.exists():
+                base = pq.read_table(self.parquet)
+                included = set(json.loads((base.schema.metadata or {}).get(_PARTS_KEY, b"[]")))
+                for row in base.to_pylist():
+                    self._latest[str(row.get("point_id"))] = {k: v for k, v in row.items() if v is not None}
             for part in self.part_files():
+                if part.name in included:  # already in the consolidated table (which may add columns)
+                    continue
                 for row in pq.read_table(part).to_pylist():
                     self._latest[str(row.get("point_id"))] = {k: v for k, v in row.items() if v is not None}
         return sorted(self._latest.values(), key=lambda r: (r.get("point_index") is None, r.get("point_index") or 0))
@@ -122,7 +132,8 @@ class ResultStore:
         """Rebuild ``results.parquet`` and ``results.csv`` from the parts."""
         self.create()
         table = to_table(self.rows())
-        _atomic(self.parquet, lambda tmp: pq.write_table(table, tmp))
+        parts = json.dumps([p.name for p in self.part_files()]).encode()
+        _atomic(self.parquet, lambda tmp: pq.write_table(table.replace_schema_metadata({_PARTS_KEY: parts}), tmp))
         _atomic(self.csv, lambda tmp: pacsv.write_csv(table, tmp))
         return table
 
