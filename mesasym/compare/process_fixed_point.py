@@ -189,7 +189,7 @@ def verify_process_fixed_point(
                 f"step:{step.name}",
                 None,
                 {True: "holds", False: "fails", None: "undecided"}[step.holds] + f": {step.detail}",
-                "reported",
+                None,
                 "derived symbolically (mesasym.symbolic.phase_laws) from the model and the law's phase moments",
                 "info",
             )
@@ -203,22 +203,22 @@ def verify_process_fixed_point(
         # On the manifold L depends on (a, b) through c = ab only (block algebra), so a^2 - b^2 is
         # conserved and a~^2 = (delta + sqrt(delta^2 + 4 c*^2)) / 2 as for the paper's law (derived form).
         with mpmath.mp.workdps(s.dps + 10):
-            a_sq = flow_symbolic.a_tilde_squared_c.subs({S.DELTA: a0**2 - b0**2})
-            a_sq = sp.lambdify(S.CSTAR, a_sq, "mpmath")(c_mp)
-            sign = 1 if (a0 if a0**2 >= b0**2 else b0) >= 0 else -1
-            a_tilde = sign * mpmath.sqrt(a_sq)
-            b_tilde = c_mp / a_tilde
+            # the derived closed form with its sign rule, at this law's c*
+            a_form = flow_symbolic.a_tilde_c.subs({S.a0: a0, S.b0: b0, S.DELTA: a0**2 - b0**2})
+            a_tilde = sp.lambdify(S.CSTAR, a_form, "mpmath")(c_mp)
+            b_tilde = c_mp / a_tilde if a_tilde else None  # (0, 0) is an equilibrium: no limit
+            a_tilde = a_tilde if a_tilde else None
 
     say(f"training the full transformer (population, process {law.spec()})")
     objective, flow, population = _population(dist, law, s, float(a0), float(b0))
     g_a, _, off = _manifold_split(objective.gradient(Parameters.assumption1(s.d, float(a0), float(b0))))
     relative = off / max(abs(g_a), 1e-300)
     if invariant is None:
-        checks.append(Check("invariance-numeric", None, relative, "reported", _INVARIANCE_REASON, "info"))
+        checks.append(Check("invariance-numeric", None, relative, None, _INVARIANCE_REASON, "info"))
     elif invariant:
         checks.append(Check("invariance-numeric", relative <= 1e-12, relative, 1e-12, _INVARIANCE_REASON + "; predicted 0, rounding leaves ~1e-16", "independent"))
     else:
-        checks.append(Check("invariance-numeric", relative > NONZERO_RTOL, relative, NONZERO_RTOL, _INVARIANCE_REASON + "; predicted nonzero: must EXCEED the tolerance", "independent"))
+        checks.append(Check("invariance-numeric", relative > NONZERO_RTOL, relative, NONZERO_RTOL, _INVARIANCE_REASON + "; predicted nonzero: must exceed the tolerance", "independent"))
 
     engine = s.resolved_engine
     numeric = population
@@ -250,15 +250,15 @@ def verify_process_fixed_point(
             manifold_loss = _manifold_loss(law, dist, s, c_closed)
             full_loss = population.detail["loss"]
             checks.append(Check("loss-below-manifold", full_loss <= manifold_loss * (1 + 1e-12), full_loss - manifold_loss,
-                                1e-12 * abs(manifold_loss), f"the full model's limit loss minus the best loss on the manifold "
+                                abs(manifold_loss) * 1e-12, f"the full model's limit loss minus the best loss on the manifold "
                                 f"({manifold_loss:.10g} at c* = {c_float:.10g}); leaving the manifold can only help "
-                                "(tolerance: 1e-12 relative rounding)", "consistency"))
-            checks.append(Check("numeric-ab", None, population.final_ab, "reported",
+                                "(tolerance: 1e-12 relative, rounding)", "consistency"))
+            checks.append(Check("numeric-ab", None, population.final_ab, None,
                                 f"the full model's limit ab; the best point on the manifold is c* = {c_float:.10g}", "info"))
             checks.append(Check("off-manifold", None, float(population.off_manifold[-1] / max(population.params.norm(), 1e-300)),
-                                "reported", "||theta - (a I, b I)|| / ||theta|| at the limit (the flow leaves the manifold)", "info"))
+                                None, "||theta - (a I, b I)|| / ||theta|| at the limit (the flow leaves the manifold)", "info"))
             deviation, step = one_step_gd_distance(population.params, X_test)
-            checks.append(Check("corollary-1", None, deviation, "reported",
+            checks.append(Check("corollary-1", None, deviation, None,
                                 f"RMS(model - best one-step GD, step {step:.6g}/(t-1)) / RMS(model) on {s.test_sequences} "
                                 "fresh sequences: the distance of the trained model from one step of GD", "info"))
     else:
@@ -272,7 +272,7 @@ def verify_process_fixed_point(
                             f"trained ab minus {'the closed form c*' if holds else 'the population limit ab'} against "
                             f"{quantile:.2f} standard errors (Student-t, {MC_REPLICATES - 1} d.o.f.); SE from "
                             f"{MC_REPLICATES} disjoint parts; |t| = {abs(z):.2f}", "independent"))
-        checks.append(Check("off-manifold", None, float(numeric.off_manifold[-1]), "reported",
+        checks.append(Check("off-manifold", None, float(numeric.off_manifold[-1]), None,
                             "finite-sample fit; the exact invariance check is invariance-numeric", "info"))
     info = {
         "spec": law.spec(),
