@@ -59,6 +59,13 @@ def test_monte_carlo_rows_have_kinds_and_the_text_shows_them(capsys: pytest.Capt
         _assert_row_is_honest(check)
     kinds = {check["name"]: check["kind"] for check in data["checks"]}
     assert kinds["numeric-ab"] == "independent" and kinds["reduced-ode-reaches-fixed-point"] == "consistency"
+    assert kinds["off-manifold"] == "info"
+    numeric = data["numeric"]
+    keys = {"ab", "ab_trained", "standard_error", "bias_estimate", "detectable_relative_error", "replicate_ab"}
+    assert keys <= set(numeric) and len(numeric["replicate_ab"]) == 10
+    assert numeric["ab"] == pytest.approx(numeric["ab_trained"] - numeric["bias_estimate"], abs=1e-12)
+    row = next(check for check in data["checks"] if check["name"] == "numeric-ab")
+    assert row["value"] == pytest.approx(numeric["ab"] - data["fixed_point"]["ab"], abs=1e-12)
     main(argv)
     out = capsys.readouterr().out
     assert "independent checks passed" in out.splitlines()[-1]

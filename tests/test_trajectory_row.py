@@ -64,14 +64,14 @@ def test_monte_carlo_row_statistic() -> None:
     for r in replicates:
         r[0] = exact[0]
     args = (lr, flow.slope, flow.fixed_product, sp.Rational(1, 10), sp.Rational(1, 10))
-    ok = monte_carlo_trajectory(exact, replicates, *args)
-    assert ok is not None and ok["t_max"] == pytest.approx(0, abs=1e-6)
     se = np.std(np.array(replicates), axis=0, ddof=1) / np.sqrt(10)
+    ok = monte_carlo_trajectory(exact, se, *args)
+    assert ok is not None and ok["t_max"] == pytest.approx(0, abs=1e-6)
     shifted = exact.copy()
     shifted[17] += 1.1 * 6.6 * se[17]
-    result = monte_carlo_trajectory(shifted, replicates, *args)
+    result = monte_carlo_trajectory(shifted, se, *args)
     assert result["at_step"] == 17 and result["t_max"] > 6.6
-    assert monte_carlo_trajectory(exact, [r[:-1] for r in replicates], *args) is None
+    assert monte_carlo_trajectory(exact, se[:-1], *args) is None
 
 
 @pytest.mark.slow

@@ -27,6 +27,10 @@ def _by_name(report) -> dict:
     return {check.name: check for check in report.checks}
 
 
+def checks_by_kind(report) -> dict:
+    return {check.name: check.kind for check in report.checks}
+
+
 def test_default_setting_is_verified_with_every_check() -> None:
     report = verify_fixed_point(FixedPointSettings())
     checks = _by_name(report)
@@ -170,7 +174,13 @@ def test_monte_carlo_engine_agrees_within_its_standard_error() -> None:
     report = verify_fixed_point(FixedPointSettings(engine="monte-carlo", samples=3000, T=20, d=3, dps=30))
     checks = _by_name(report)
     assert report.verdict == "verified", checks
-    assert report.numeric.detail["standard_error"] > 0
+    detail = report.numeric.detail
+    assert detail["standard_error"] > 0 and len(detail["replicate_ab"]) == detail["replicates"] == 10
+    # the verdict uses the jackknife estimate: G theta - (G - 1) mean(leave-one-group-out)
+    jack = 10 * detail["ab_trained"] - 9 * sum(detail["replicate_ab"]) / 10
+    assert report.numeric.ab_estimate == pytest.approx(jack, rel=1e-12)
+    assert detail["bias_estimate"] == pytest.approx(detail["ab_trained"] - jack, abs=1e-12)
+    assert 0 < detail["detectable_relative_error"] < 1
 
 
 @pytest.mark.slow
@@ -183,6 +193,7 @@ def test_monte_carlo_standard_error_includes_the_off_manifold_fit() -> None:
     assert report.verdict == "verified", _by_name(report)
     assert report.numeric.final_ab != pytest.approx(0.5, abs=1e-3)  # the fit really moved ab
     assert len(report.numeric.detail["replicate_ab"]) == verification.MC_REPLICATES
+    assert checks_by_kind(report)["off-manifold"] == "info" and _by_name(report)["off-manifold"].passed is None
 
 
 @pytest.mark.slow
@@ -195,7 +206,7 @@ def test_monte_carlo_numeric_check_fails_on_a_mis_scaled_sample(monkeypatch: pyt
 
     monkeypatch.setattr(verification, "sample_sequences", scaled)
     # the default step size is tuned to the true law; 1.5^6 ~ 11 times the curvature needs a smaller one
-    settings = FixedPointSettings(engine="monte-carlo", samples=3000, T=20, d=3, dps=30, lr=4e-4, steps=200)
+    settings = FixedPointSettings(engine="monte-carlo", samples=3000, T=20, d=3, dps=30, lr=4e-4, steps=200, replicates=5)
     report = verify_fixed_point(settings)
     assert not _by_name(report)["numeric-ab"].passed
 
@@ -214,6 +225,9 @@ def test_monte_carlo_numeric_check_fails_on_a_mis_scaled_sample(monkeypatch: pyt
         (FixedPointSettings(T=2000), "T=2000: the automatic Monte Carlo schedule"),
         (FixedPointSettings(lr=float("inf")), "lr=inf"),
         (FixedPointSettings(steps=0), "steps=0"),
+        (FixedPointSettings(alpha=0), "alpha=0"),
+        (FixedPointSettings(alpha=0.7), "alpha=0.7"),
+        (FixedPointSettings(replicates=1), "replicates=1"),
         (FixedPointSettings(dist="student-t:nu=4"), "nu=4"),
         (FixedPointSettings(dist="sparse", d=0), "d=0"),
     ],

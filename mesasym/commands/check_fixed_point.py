@@ -51,6 +51,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Monte Carlo gradient steps (default: enough for the reduced flow to converge)",
     )
     O.add_real(parser, "--lr", minimum=0, help="Monte Carlo step size, > 0 (default: 1 / largest Hessian eigenvalue)")
+    O.add_real(
+        parser, "--alpha", minimum=0, maximum=0.5, default=0.01,
+        help="Monte Carlo false-alarm rate of the numeric-ab test, in (0, 0.5] (default 0.01)",
+    )
+    O.add_int(
+        parser, "--replicates", minimum=2, maximum=100, default=10,
+        help="Monte Carlo jackknife groups (each training is repeated without one group)",
+    )
     O.add_process(parser)
     O.add_seed(parser)
     O.add_dps(
@@ -84,6 +92,8 @@ def _verify(args: argparse.Namespace, progress):
         lr=args.lr,
         seed=args.seed,
         dps=args.dps,
+        alpha=args.alpha,
+        replicates=args.replicates,
     )
     from mesasym.laws import is_uniform_process, parse_process
 
@@ -144,8 +154,10 @@ def _check_numeric_range(args: argparse.Namespace) -> None:
         )
     if args.engine == "monte-carlo" or d > 8:
         O.require_sequence_budget(args.samples, args.T, d, "--samples")
-        if args.steps is not None:  # the training and its replicates: twice the steps on the whole sample
-            O.require_training_budget(args.samples, args.T, d, 2 * args.steps, "--samples with --steps")
+        if args.steps is not None:  # the training and its jackknife: G trainings on (G-1)/G of the sample, ~G in all
+            O.require_training_budget(
+                args.samples, args.T, d, args.replicates * args.steps, "--samples with --steps and --replicates"
+            )
 
 
 def _diverged(args: argparse.Namespace, error: Exception) -> str:
@@ -224,12 +236,24 @@ def render(report, plot_path: Path | None = None) -> str:
     if numeric["engine"] == "population":
         how = f"exact population flow ({numeric['solver']}, {numeric['steps']} steps, tau = {numeric['tau']:.4g})"
     else:
-        how = (
-            f"Monte Carlo GD ({numeric['samples']} sequences, {numeric['steps']} steps of lr = {numeric['lr']:.3g}; "
-            f"standard error {numeric['standard_error']:.2g} from {len(numeric['replicate_ab'])} disjoint parts)"
-        )
+        how = f"Monte Carlo GD ({numeric['samples']} sequences, {numeric['steps']} steps of lr = {numeric['lr']:.3g})"
     lines.append(f"  full model: {how}")
-    lines.append(f"              ab = {numeric['ab']:.15g}, a = {numeric['a']:.15g}, b = {numeric['b']:.15g}")
+    if "bias_estimate" in numeric:
+        detectable = numeric.get("detectable_relative_error")
+        lines += [
+            f"              trained ab = {numeric['ab_trained']:.15g}, a = {numeric['a']:.15g}, b = {numeric['b']:.15g}",
+            f"              jackknife over {numeric['replicates']} groups: ab = {numeric['ab']:.6g} "
+            f"(bias {numeric['bias_estimate']:+.3g} removed), standard error {numeric['standard_error']:.2g}",
+        ]
+        if detectable is not None:
+            lines.append(
+                f"              detects a relative error in a~b~ of {detectable:.2%} with probability 90 % "
+                f"(false-alarm rate {numeric['alpha']:g})"
+            )
+    else:
+        if "standard_error" in numeric:
+            lines[-1] += f"; standard error {numeric['standard_error']:.2g}"
+        lines.append(f"              ab = {numeric['ab']:.15g}, a = {numeric['a']:.15g}, b = {numeric['b']:.15g}")
     lines.append("")
     width = max(len(check.name) for check in report.checks) + 2
     lines.append(f"  {'check'.ljust(width)}{'kind'.ljust(14)}{'value'.ljust(24)}{'tolerance'.ljust(24)}result")

@@ -69,11 +69,15 @@ def population_trajectory(
 
 
 def monte_carlo_trajectory(
-    ab: np.ndarray, replicate_ab: list[np.ndarray], lr: float, slope: Any, c_star: Any, a0: Any, b0: Any
+    ab: np.ndarray, standard_errors: np.ndarray | None, lr: float, slope: Any, c_star: Any, a0: Any, b0: Any
 ) -> dict[str, Any] | None:
-    """``max_k |ab_k - ab_map(k)| / SE_k`` over the recorded steps (``None`` if the replicates do not line up)."""
+    """``max_k |ab_k - ab_map(k)| / SE_k`` over the recorded steps (``None`` if the errors do not line up).
+
+    ``ab`` is the estimate after each step (the check passes the grouped-jackknife estimate) and
+    ``standard_errors`` its standard error at each step.
+    """
     steps = len(ab) - 1
-    if not replicate_ab or any(len(r) != len(ab) for r in replicate_ab):
+    if standard_errors is None or len(standard_errors) != len(ab):
         return None
     ev = _evaluator(slope, c_star, a0, b0)
     import sympy as sp
@@ -82,7 +86,7 @@ def monte_carlo_trajectory(
     if run.diverged or len(run.a) != len(ab):
         return None
     reference = np.array([float(x * y) for x, y in zip(run.a, run.b)])
-    spread = np.std(np.array(replicate_ab), axis=0, ddof=1) / math.sqrt(len(replicate_ab))
+    spread = np.asarray(standard_errors, dtype=float)
     floor = 1e-12 * np.maximum(np.abs(reference), 1e-300)
     se = np.maximum(spread, floor)
     t_values = np.abs(np.asarray(ab) - reference) / se
