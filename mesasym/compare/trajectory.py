@@ -19,7 +19,6 @@ trajectories from the numeric full model, every entry free):
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import mpmath
