@@ -257,3 +257,33 @@ def test_latex_for_a_setting_compiles(tmp_path, capsys: pytest.CaptureFixture[st
     result = subprocess.run([exe, "-halt-on-error", "-interaction=nonstopmode", "-no-shell-escape", "dynamics.tex"],
                             cwd=tmp_path, capture_output=True, text=True, timeout=120)  # fmt: skip
     assert result.returncode == 0, result.stdout[-2000:]
+
+
+def test_reduced_gd_ab_is_population_gd_of_the_full_model() -> None:
+    """The Figure 1 overlay: the derived map equals the full model's population GD (float64)."""
+    from mesasym.compare.dynamics import reduced_gd_ab
+
+    law = parse_distribution("sparse:c=1")
+    objective = PopulationObjective(law, 2, 6)
+    params = Parameters.assumption1(2, 0.5, 1.5)
+    values = [params.ab]
+    for _ in range(12):
+        params = params.step(objective.gradient(params), 0.05)
+        values.append(params.ab)
+    derived = reduced_gd_ab("sparse:c=1", 2, 6, "0.5", "1.5", "0.05", 12)
+    assert np.max(np.abs(derived - np.array(values)) / np.abs(derived)) <= 1e-12
+
+
+@pytest.mark.slow
+def test_figure1_step_limits_table() -> None:
+    """docs/dynamics.md: at the limit the authors' steps are 1.5-46 % of the full model's 2/lambda_max."""
+    from mesasym.compare.dynamics import figure1_step_limits
+
+    rows = figure1_step_limits()
+    assert len(rows) == 18
+    ratios = [r["lr_over_full_limit"] for r in rows]
+    assert 0.01 < min(ratios) and max(ratios) < 0.5
+    assert all(r["max_stable_lr_full"] <= r["max_stable_lr_reduced"] for r in rows)
+    assert all(r["limiting_blocks"] == ["KQ22", "KQ33", "PV13"] for r in rows)
+    above = {(r["dist"], r["a0"]) for r in rows if r["lr_over_full_limit_at_start"] > 1}
+    assert above == {("gaussian:sigma=1", "2"), ("gaussian:sigma=2", "2")}
