@@ -60,6 +60,26 @@ CASES = {
         "from mesasym.precise import fixed_point_exact; fixed_point_exact(5, 3, 15, 12)",
         "fixed_point_exact(10**5, 3, 15, 12)",
     ),
+    "closed-form dynamics, every step verified (after the general flow)": (
+        "from mesasym.symbolic.reduced_flow import derive_reduced_flow; derive_reduced_flow(); "
+        "from mesasym.symbolic.dynamics import derive_dynamics",
+        "derive_dynamics()",
+    ),
+    "closed-form dynamics, verify=False (check-fixed-point's path)": (
+        "from mesasym.symbolic.reduced_flow import derive_reduced_flow; derive_reduced_flow(); "
+        "from mesasym.symbolic.dynamics import derive_dynamics",
+        "derive_dynamics(verify=False)",
+    ),
+    "closed form at 238 times, 20 digits (after derivation)": (
+        "from mesasym.precise.dynamics import DynamicsEvaluator; import mpmath; "
+        "ev = DynamicsEvaluator(1532, '0.19', '0.1', '0.1', dps=20); ev.at(0)",
+        "[ev.at(mpmath.mpf(k) / 1000) for k in range(238)]",
+    ),
+    "reduced GD map, 10^4 steps at 30 digits (after derivation)": (
+        "from mesasym.precise.dynamics import DynamicsEvaluator; "
+        "ev = DynamicsEvaluator(1532, '0.19', '0.1', '0.1', dps=30); ev.gd('1e-4', 1)",
+        "ev.gd('1e-4', 10_000)",
+    ),
     "LaTeX: all documents in derivations/": (
         "from mesasym.report.latex import write_derivations; import tempfile",
         "write_derivations(tempfile.mkdtemp())",
