@@ -17,7 +17,7 @@ from mesasym.numeric.sequences import sample_sequences
 from mesasym.compare.capability import evaluate_positions
 from mesasym.laws import parse_distribution
 from mesasym.errors import DivergenceError, MesasymError
-from mesasym.compare.figure1 import FIGURE1_SETTINGS, INITS, LastPositionTest, gradient_descent
+from mesasym.compare.figure1 import FIGURE1_SETTINGS, INITS, LastPositionTest, run_setting
 from mesasym.report.plots import require_matplotlib
 from mesasym.numeric.training import SampleObjective, train
 from mesasym.numeric.model import Parameters, predict
@@ -39,23 +39,31 @@ def test_authors_settings() -> None:
     assert INITS == ((0.1, 0.1), (0.5, 1.5), (2.0, 2.0))
 
 
-def test_gradient_descent_equals_the_trainer() -> None:
-    """Same update as mesasym.numeric.training.train: identical parameters (same arithmetic, exact)."""
-    X = sample_sequences(parse_distribution("gaussian"), 200, 8, 2, np.random.default_rng(0)).X
+def test_run_setting_trains_with_the_trainer_and_records_every_step() -> None:
+    """run_setting uses mesasym.numeric.training.train: the same parameters as a plain train() call
+    (same arithmetic, exact), and one record per step, 0..steps."""
+    from mesasym.numeric.population.objective import PopulationObjective
+
+    law = parse_distribution("gaussian")
+    X = sample_sequences(law, 200, 8, 2, np.random.default_rng(0), np.complex64).X
+    X_test = sample_sequences(law, 50, 8, 2, np.random.default_rng(1), np.complex64).X
     objective = SampleObjective(X)
-    start = Parameters.assumption1(2, 0.3, 0.8)
-    seen: list[int] = []
-    ours, loss = gradient_descent(objective, start, 1e-3, 7, lambda k, p, v: seen.append(k))
-    theirs = train(objective, start, 1e-3, 7)
-    assert seen == list(range(8))
-    assert np.array_equal(ours.WKQ, theirs.params.WKQ) and np.array_equal(ours.WPV, theirs.params.WPV)
-    assert loss == theirs.final_loss
+    setting = FIGURE1_SETTINGS[1]
+    result, final = run_setting(setting, (0.3, 0.8), objective, LastPositionTest(X_test), PopulationObjective(law, 2, 8), steps=7)
+    theirs = train(objective, Parameters.assumption1(2, 0.3, 0.8, np.complex64), setting.lr, 7)
+    assert np.array_equal(final.WKQ, theirs.params.WKQ) and np.array_equal(final.WPV, theirs.params.WPV)
+    assert result.ab.size == result.population_ab.size == 8
+    assert result.ab[-1] == theirs.history.ab[-1] and result.train_loss[-1] == theirs.final_loss
 
 
-def test_gradient_descent_reports_divergence() -> None:
-    X = sample_sequences(parse_distribution("gaussian:sigma=2"), 50, 8, 2, np.random.default_rng(0)).X
-    with pytest.raises(DivergenceError):
-        gradient_descent(SampleObjective(X), Parameters.assumption1(2, 2.0, 2.0), 1.0, 50)
+def test_run_setting_reports_divergence() -> None:
+    from mesasym.numeric.population.objective import PopulationObjective
+
+    law = parse_distribution("gaussian:sigma=2")
+    X = sample_sequences(law, 50, 8, 2, np.random.default_rng(0)).X
+    setting = FIGURE1_SETTINGS[0].__class__("gaussian", "2", 1.0, 50)
+    with pytest.raises(DivergenceError, match="diverged at step"):
+        run_setting(setting, (2.0, 2.0), SampleObjective(X), LastPositionTest(X), PopulationObjective(law, 2, 8))
 
 
 def test_last_position_metrics_equal_the_general_evaluation() -> None:
@@ -85,7 +93,7 @@ def test_tiny_reproduction_writes_the_figures(tmp_path) -> None:
     messages: list[str] = []
     result = reproduce_figure1(
         tmp_path, sequences=40, test_sequences=30, steps=3, seed=0, families=("sparse",), d=2, T=6,
-        progress=messages.append, plot=plot_figure1,
+        progress=messages.append, plot=plot_figure1, workers=1,
     )
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["figure1.png", "figure1_sparse_ab.png", "figure1_sparse_mse.png"]
@@ -101,6 +109,15 @@ def test_tiny_reproduction_writes_the_figures(tmp_path) -> None:
         assert theory["derived_product_T"] == pytest.approx(theory["paper_product"], rel=1e-15)
         assert theory["verdict"] == "exact"
     assert any("step 3/3" in m for m in messages)
+    parallel = reproduce_figure1(
+        tmp_path / "parallel", sequences=40, test_sequences=30, steps=3, seed=0, families=("sparse",), d=2, T=6, workers=2,
+    )
+    assert parallel.settings["workers"] == 2 and result.settings["workers"] == 1
+    for ours, theirs in zip(result.runs, parallel.runs):  # independent of the number of processes, bit for bit
+        assert (ours.setting, ours.init) == (theirs.setting, theirs.init)
+        for name in ("ab", "train_loss", "ratio_last", "mse_last", "test_loss_population", "population_ab"):
+            assert np.array_equal(getattr(ours, name), getattr(theirs, name)), name
+        assert ours.final == theirs.final
 
 
 def test_plot_explore(tmp_path) -> None:

@@ -31,7 +31,6 @@ Plots are drawn by :func:`mesasym.report.plots.plot_figure1`.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -40,8 +39,9 @@ from typing import Any
 
 import numpy as np
 
-from mesasym.errors import DivergenceError, InvalidInputError, require
+from mesasym.errors import InvalidInputError, require
 from mesasym.numeric.model import Parameters
+from mesasym.numeric.training import train
 
 __all__ = [
     "RunSetting",
@@ -50,7 +50,6 @@ __all__ = [
     "LastPositionTest",
     "RunResult",
     "Figure1Result",
-    "gradient_descent",
     "run_setting",
     "reproduce_figure1",
 ]
@@ -94,41 +93,6 @@ FIGURE1_SETTINGS: tuple[RunSetting, ...] = (
 # ---------------------------------------------------------------------------
 
 
-def gradient_descent(
-    objective: Any,
-    params0: Parameters,
-    lr: float,
-    steps: int,
-    on_step: Callable[[int, Parameters, float], None] | None = None,
-    divergence_factor: float = 1e6,
-) -> tuple[Parameters, float]:
-    """Full-batch GD ``theta <- theta - lr grad L`` (every entry free); ``on_step(k, params, loss)`` at k = 0..steps.
-
-    The same update as :func:`mesasym.numeric.training.train` (whose history does not give
-    the parameters at every step, which the per-step test metrics need).
-    """
-    require(math.isfinite(lr) and lr > 0, f"lr={lr!r} must be a positive finite number")
-    require(isinstance(steps, (int, np.integer)) and steps >= 0, f"steps={steps!r} must be an integer >= 0")
-    params = params0
-    initial = math.nan
-    value = math.nan
-    for k in range(steps + 1):
-        with np.errstate(over="ignore", invalid="ignore"):
-            value, gradient = objective.loss_and_gradient(params)
-        if k == 0:
-            initial = value
-        if not math.isfinite(value) or value > divergence_factor * max(initial, 1e-300):
-            raise DivergenceError(
-                f"training diverged at step {k} (loss={value:.3g}) with lr={lr:g}; use a smaller step size"
-            )
-        if on_step is not None:
-            on_step(k, params, value)
-        if k == steps:
-            break
-        params = params.step(gradient, lr)
-    return params, value
-
-
 class LastPositionTest:
     """Test sequences reduced to what the last prediction needs: ``S_{T-1}``, ``z_{T-1}``, ``x_T``.
 
@@ -141,16 +105,24 @@ class LastPositionTest:
         require(isinstance(X, np.ndarray) and X.ndim == 3 and X.shape[1] >= 3, f"X must have shape (n, T>=3, d), got {np.shape(X)}")
         n, T, d = X.shape
         z = np.concatenate([X[:, : T - 1], np.concatenate([np.zeros_like(X[:, :1]), X[:, : T - 2]], axis=1)], axis=2)
-        self.S = np.einsum("nia,nib->nab", z, z.conj())  # sum_{i <= T-1} z_i z_i^*
-        self.z = z[:, -1]
+        # sum_{i <= T-1} z_i z_i^*, stored (2d, 2d, n): the products below run over long contiguous rows
+        self.S = np.ascontiguousarray(np.einsum("nia,nib->abn", z, z.conj()))
+        self.z = np.ascontiguousarray(z[:, -1].T)  # (2d, n)
         self.target = X[:, -1]
         self.rho = T - 2
         self.n = n
 
     def predict(self, params: Parameters) -> np.ndarray:
-        Qz = self.z @ params.Q.T.astype(self.S.dtype, copy=False)
-        v = np.matmul(self.S, Qz[:, :, None])[:, :, 0]
-        return v @ params.P.T.astype(self.S.dtype, copy=False) / self.rho
+        """:math:`\\hat y_{T-1}` for every test sequence, shape ``(n, d)``."""
+        from mesasym.numeric.model import single_threaded_blas
+
+        dtype = self.S.dtype
+        with single_threaded_blas():
+            Qz = params.Q.astype(dtype) @ self.z  # (2d, n)
+            v = self.S[:, 0] * Qz[0]
+            for b in range(1, Qz.shape[0]):
+                v += self.S[:, b] * Qz[b]
+            return (params.P.astype(dtype) @ v).T / self.rho
 
     def metrics(self, params: Parameters) -> tuple[float, float, float, float]:
         """``(ratio, ratio_se, mse, mse_se)`` at the last position, from one prediction.
@@ -214,14 +186,15 @@ def run_setting(
             progress(f"{label}step {k}/{n_steps}: ab = {params.ab:.6g}, train loss = {value:.6g} ({time.perf_counter() - start:.1f} s)")
 
     params0 = Parameters.assumption1(d, init[0], init[1], dtype=dtype)
-    final, _ = gradient_descent(objective, params0, setting.lr, n_steps, record)
+    final = train(objective, params0, setting.lr, n_steps, record_every=max(1, n_steps), on_step=record).params
     pop_rows: list[tuple[float, float]] = []
-    gradient_descent(
+    train(
         population,
         Parameters.assumption1(d, init[0], init[1]),
         setting.lr,
         n_steps,
-        lambda k, p, v: pop_rows.append((p.ab, v)),
+        record_every=max(1, n_steps),
+        on_step=lambda k, p, v: pop_rows.append((p.ab, v)),
     )
     cols = np.array(rows, dtype=np.float64).T
     pop_cols = np.array(pop_rows, dtype=np.float64).T
@@ -337,6 +310,51 @@ def _final_check(law: Any, params: Parameters, X_test: np.ndarray, T: int) -> di
     }
 
 
+def _setting_runs(
+    setting: RunSetting,
+    seed: np.random.SeedSequence,
+    sequences: int,
+    test_sequences: int,
+    steps: int | None,
+    d: int,
+    T: int,
+    progress: Callable[[str], None] | None = None,
+    label: str = "",
+) -> list[RunResult]:
+    """The three runs of one setting: its own training and test samples (drawn from ``seed``), then every start.
+
+    Self-contained and deterministic given its arguments, so it can run in any process.
+    """
+    from mesasym.laws import parse_distribution
+    from mesasym.numeric.population.objective import PopulationObjective
+    from mesasym.numeric.sequences import sample_sequences
+    from mesasym.numeric.training import SampleObjective
+
+    law = parse_distribution(setting.spec)
+    rng = np.random.default_rng(seed)
+    X_train = sample_sequences(law, sequences, T, d, rng, np.complex64).X
+    X_test = sample_sequences(law, test_sequences, T, d, rng, np.complex64).X
+    test = LastPositionTest(X_test)
+    objective = SampleObjective(X_train)  # shared by the three starts
+    population = PopulationObjective(law, d, T)
+    runs = []
+    for number, init in enumerate(INITS, start=1):
+        result, final = run_setting(setting, init, objective, test, population, steps, progress, f"{label}{number}/{len(INITS)} ")
+        result.final = _final_check(law, final, X_test, T)
+        runs.append(result)
+    return runs
+
+
+def _single_threaded_worker() -> None:
+    """Pool initializer: one thread per worker for BLAS and the compiled kernel (the workers share the cores)."""
+    from threadpoolctl import threadpool_limits
+
+    from mesasym.numeric._ar_kernel import set_threads
+
+    threadpool_limits(1)
+    set_threads(1)
+
+
 def reproduce_figure1(
     out: str | Path,
     *,
@@ -347,19 +365,26 @@ def reproduce_figure1(
     families: Sequence[str] = ("gaussian", "sparse"),
     d: int = 5,
     T: int = 100,
+    workers: int | None = None,
     progress: Callable[[str], None] | None = None,
     plot: Callable[[list[RunResult], dict[str, dict[str, Any]], Path], list[Path]] | None = None,
 ) -> Figure1Result:
     """Train every setting of :data:`FIGURE1_SETTINGS` from the three starts; ``plot`` (e.g.
-    :func:`mesasym.report.plots.plot_figure1`) writes the figures into ``out``."""
-    from mesasym.numeric.sequences import sample_sequences
-    from mesasym.laws import parse_distribution
-    from mesasym.numeric.population.objective import PopulationObjective
-    from mesasym.numeric.training import SampleObjective
+    :func:`mesasym.report.plots.plot_figure1`) writes the figures into ``out``.
+
+    The settings are independent (each draws its samples from its own child of
+    ``SeedSequence(seed)``), so they run in ``workers`` processes (default: the
+    number of cores, at most 2; ``1`` runs in this process); the results do not
+    depend on ``workers``. Longest settings are started first.
+    """
+    import os
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from multiprocessing import get_context
 
     for name, value, low in (("sequences", sequences, 2), ("test_sequences", test_sequences, 2), ("seed", seed, 0)):
         require(isinstance(value, (int, np.integer)) and value >= low, f"{name}={value!r} must be an integer >= {low}")
     require(steps is None or (isinstance(steps, (int, np.integer)) and steps >= 1), f"steps={steps!r} must be an integer >= 1")
+    require(workers is None or (isinstance(workers, (int, np.integer)) and workers >= 1), f"workers={workers!r} must be an integer >= 1")
     unknown = set(families) - {"gaussian", "sparse"}
     require(not unknown and families, f"families={list(families)!r} must be a non-empty subset of gaussian, sparse")
     path = Path(out)
@@ -369,27 +394,29 @@ def reproduce_figure1(
     say = progress or (lambda message: None)
     settings = [s for s in FIGURE1_SETTINGS if s.family in families]
     seeds = np.random.SeedSequence(seed).spawn(len(settings))
+    workers = min(2, os.cpu_count() or 1) if workers is None else int(workers)
+    workers = min(workers, len(settings))
     begin = time.perf_counter()
-    runs: list[RunResult] = []
-    theory: dict[str, dict[str, Any]] = {}
-    total = len(settings) * len(INITS)
-    count = 0
-    for setting, child in zip(settings, seeds):
-        law = parse_distribution(setting.spec)
-        rng = np.random.default_rng(child)
-        X_train = sample_sequences(law, sequences, T, d, rng, np.complex64).X
-        X_test = sample_sequences(law, test_sequences, T, d, rng, np.complex64).X
-        test = LastPositionTest(X_test)
-        objective = SampleObjective(X_train)  # prefix sums built once, shared by the three starts
-        population = PopulationObjective(law, d, T)
-        theory[setting.spec] = _theory(setting, d, T)
-        for init in INITS:
-            count += 1
-            label = f"[{count}/{total}] {setting.spec} lr={setting.lr:g} (a0,b0)={init}: "
-            result, final = run_setting(setting, init, objective, test, population, steps, say, label)
-            result.final = _final_check(law, final, X_test, T)
-            runs.append(result)
-        del X_train, X_test, test, objective
+    order = sorted(range(len(settings)), key=lambda i: -(settings[i].steps if steps is None else steps))
+    results: dict[int, list[RunResult]] = {}
+
+    def arguments(i: int) -> tuple[Any, ...]:
+        return (settings[i], seeds[i], sequences, test_sequences, steps, d, T)
+
+    if workers == 1:
+        for done, i in enumerate(order, start=1):
+            results[i] = _setting_runs(*arguments(i), progress, f"[{done}/{len(settings)}] {settings[i].spec}: ")
+            say(f"[{done}/{len(settings)}] {settings[i].spec} done ({time.perf_counter() - begin:.0f} s)")
+        theory = {s.spec: _theory(s, d, T) for s in settings}
+    else:
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_single_threaded_worker) as pool:
+            futures = {pool.submit(_setting_runs, *arguments(i)): i for i in order}
+            theory = {s.spec: _theory(s, d, T) for s in settings}  # meanwhile, in this process
+            for done, future in enumerate(as_completed(futures), start=1):
+                i = futures[future]
+                results[i] = future.result()
+                say(f"[{done}/{len(settings)}] {settings[i].spec} done ({time.perf_counter() - begin:.0f} s)")
+    runs = [run for i in range(len(settings)) for run in results[i]]
     files = plot(runs, theory, path) if plot is not None else []
     seconds = time.perf_counter() - begin
     say(f"wrote {len(files)} figures to {path} in {seconds:.0f} s")
@@ -401,6 +428,6 @@ def reproduce_figure1(
         "steps": steps if steps is not None else "authors' (per setting)",
         "seed": seed,
         "dtype": "complex64",
+        "workers": workers,
     }
     return Figure1Result(runs=runs, theory=theory, files=[str(f) for f in files], seconds=seconds, settings=settings_record)
-
