@@ -6,7 +6,8 @@ Run from the repository root::
 
 Prints (1) one loss + gradient evaluation at ``d = 5``, ``T = 100`` on 10,000
 sequences: the vectorized prefix-sum implementation, the same with the prefix
-sums cached (as the fixed-sample trainer does), and the per-``t`` loop that
+sums cached (``SampleObjective(method="prefix")``; the faster ``d x d`` paths the
+trainer now uses are compared in ``bench_train.py``), and the per-``t`` loop that
 follows the definition literally (the baseline), with their ratios; (2) the
 authors' Gaussian experiment end to end (THEORY §9: ``sigma = 1``, ``d = 5``,
 ``T = 100``, 10,000 sequences, ``a0 = b0 = 0.1``, 150 full-batch steps of
