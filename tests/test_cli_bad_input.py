@@ -129,6 +129,12 @@ BAD_INPUT: dict[str, list[tuple[list[str], str]]] = {
         (["--lr", "0"], "argument --lr"),
         (["--at", "x"], "argument --at"),
         (["--history", f"{UNWRITABLE_DIR}.csv"], "is not writable"),
+        (["--d", "0"], "argument --d"),
+        (["--dist", "cauchy"], "unknown distribution name"),
+        (["--a0", "x"], "argument --a0"),
+        (["--dtype", "float32"], "invalid choice"),
+        (["--steps", "10", "--at", "11"], "--at 11 is beyond the last step 10"),
+        (["--history", "x.txt"], "must end in one of .csv"),
     ],
     "sweep": [
         (["/nonexistent/spec.toml", "--out", UNWRITABLE_DIR], "is not writable"),
