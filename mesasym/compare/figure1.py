@@ -349,10 +349,10 @@ def _single_threaded_worker() -> None:
     """Pool initializer: one thread per worker for BLAS and the compiled kernel (the workers share the cores)."""
     from threadpoolctl import threadpool_limits
 
-    from mesasym.numeric._ar_kernel import set_threads
+    from mesasym.numeric.ar_objective import set_kernel_threads
 
     threadpool_limits(1)
-    set_threads(1)
+    set_kernel_threads(1)
 
 
 def reproduce_figure1(

@@ -65,10 +65,17 @@ import numpy as np
 from mesasym.errors import require
 from mesasym.numeric.model import Parameters
 
-__all__ = ["ar_phases", "loss_and_gradient_numpy", "loss_and_gradient_ar", "combine", "PackedSample"]
+__all__ = ["ar_phases", "loss_and_gradient_numpy", "loss_and_gradient_ar", "combine", "PackedSample", "set_kernel_threads"]
 
 # Sequences per chunk of the NumPy path: chunk * T * d * d complex entries of G_t.
 _CHUNK_ENTRIES = 1 << 21
+
+
+def set_kernel_threads(threads: int | None) -> None:
+    """Threads of the compiled kernel (``None``: all cores); its results do not depend on it."""
+    from mesasym.numeric import _ar_kernel
+
+    _ar_kernel.set_threads(threads)
 
 
 def ar_phases(X: np.ndarray) -> np.ndarray | None:
