@@ -134,3 +134,15 @@ def test_reduction_steps() -> None:
     assert steps == {"phase-rule": False, "invariance": False, "kappa-only": False, "closed-form": False}
     steps = {s.name: s.holds for s in reduction_steps("uniform", GAUSSIAN, 3, 6)}
     assert all(steps.values())
+
+
+def test_invariance_step_fails_when_the_law_of_x1_breaks_it() -> None:
+    """The phase condition holds for roots:k=4, but x_1 = 1_d violates Assumption 2 and a skewed law has
+    E x_j^3 x_k^3 != 0: the step must fail (the engine's off-manifold gradient is nonzero for both)."""
+    for spec in ("ones", "discrete:values=-1,2;probs=2/3,1/3"):
+        steps = {s.name: s for s in reduction_steps("roots:k=4", parse_distribution(spec), 2, 6)}
+        assert steps["invariance"].holds is False and "x_1" in steps["invariance"].detail
+        assert steps["closed-form"].holds is False
+        objective = PopulationObjective(parse_distribution(spec), 2, 6, process=parse_process("roots:k=4"))
+        g_a, _, off = manifold_gradient_split(objective.gradient(Parameters.assumption1(2, 0.3, 0.4)))
+        assert off > 1e-4 * abs(g_a)

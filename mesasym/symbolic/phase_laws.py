@@ -370,13 +370,25 @@ class ReductionStep:
     detail: str
 
 
+def _x_law_problems(dist: InitialTokenDistribution, d: int) -> str:
+    """Why the law of ``x_1`` alone breaks the invariance (Assumption 2 and the moments the table needs), or ``""``."""
+    from mesasym.symbolic.invariance import reduction_violations
+
+    report = dist.check_assumption2(d)
+    if not report:
+        return "Assumption 2 fails (" + report.reasons[0] + ")"
+    extra = reduction_violations(lambda indices: dist.moment(indices, d), d, exchangeable=dist.exchangeable)
+    return extra[0] if extra else ""
+
+
 def reduction_steps(process, dist: InitialTokenDistribution, d: int, T: int) -> tuple[ReductionStep, ...]:
     """The steps of Theorem 1's proof that use the phases, each decided for ``process``:
 
     1. ``phase-rule`` -- :math:`E[\\lambda^a\\bar\\lambda^b] = [a = b]` for every exponent the loss uses
        (``a, b <= 3(T-1)``);
     2. ``invariance`` -- the gradients outside the red blocks vanish on the manifold (symbolic table at
-       ``d = 2, T = min(T, 6)`` with the law's phase rule, under Assumption 2);
+       ``d = 2, T = min(T, 6)`` with the law's phase rule, under Assumption 2 plus ``E x_j^3 x_k^3 = 0``
+       and equal column sums; fails outright when the law of ``x_1`` violates those);
     3. ``kappa-only`` -- the loss on the manifold depends on ``x_1`` only through
        ``m_2, kappa_1, kappa_2, kappa_3`` (no other moment pattern has a nonzero phase sum);
     4. ``closed-form`` -- the limit is the minimiser on the manifold, :func:`manifold_fixed_point`
@@ -399,7 +411,18 @@ def reduction_steps(process, dist: InitialTokenDistribution, d: int, T: int) -> 
         )
     ]
     condition = invariance_condition(law, 2, min(T, 6))
-    if condition.holds is None:
+    x_law = _x_law_problems(dist, d)
+    if x_law:
+        steps.append(
+            ReductionStep(
+                "invariance",
+                False,
+                "the law of x_1 already breaks it (as for uniform phases): " + x_law
+                + "; the phase condition alone: " + ("holds" if condition.holds else "fails" if condition.holds is False else "undecided"),
+            )
+        )
+        condition = InvarianceCondition(condition.rule, condition.d, condition.T, condition.monomials, False, condition.nonzero, ("x_1",))
+    elif condition.holds is None:
         steps.append(ReductionStep("invariance", None, "no symbolic phase rule for this law (decided numerically only)"))
     elif condition.rule == "unit":
         steps.append(
