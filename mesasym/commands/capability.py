@@ -48,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-#: |z| above which the Monte Carlo comparison fails (about 2T comparisons; 5 sigma keeps false alarms rare).
+#: ``|z|`` above which the Monte Carlo comparison fails (about 2T comparisons; 5 sigma keeps false alarms rare).
 Z_FAIL = 5.0
 
 

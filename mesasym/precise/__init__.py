@@ -281,7 +281,7 @@ class PolynomialTaylorSolver:
         return [mpmath.polyval(coefficients[::-1], dt) for coefficients in self.series]
 
     def at(self, t: Any) -> list[mpmath.mpf]:
-        """The solution at time ``t >= `` the current time (steps forward as needed)."""
+        """The solution at time ``t`` >= the current time (steps forward as needed)."""
         with mpmath.mp.workdps(self.work):
             t = mpmath.mpf(t)
             if t < self.t:

@@ -462,7 +462,7 @@ def _at_T(expr: sp.Expr, T: int) -> sp.Expr:
 
 
 def sum_positions(expr: sp.Expr, T: int) -> sp.Expr:
-    """``sum_{t=2}^{T-1} expr`` in closed form (symbolic ``T``, then :func:`_at_T`)."""
+    """``sum_{t=2}^{T-1} expr`` in closed form (symbolic ``T``, then substituted)."""
     return _at_T(sum_over(expr, S.t, 2, S.T - 1), T)
 
 

@@ -33,6 +33,7 @@ t = sp.Symbol("t", integer=True, positive=True)
 KAPPA1 = sp.Symbol("kappa_1", positive=True)
 KAPPA2 = sp.Symbol("kappa_2", positive=True)
 KAPPA3 = sp.Symbol("kappa_3", nonnegative=True)
+#: The second moment ``m_2 = E[x_{1,j}^2]``.
 M2 = sp.Symbol("m_2", positive=True)
 
 A = sp.Symbol("a")
@@ -40,10 +41,13 @@ B = sp.Symbol("b")
 ABAR = sp.Symbol(r"\bar{a}")
 BBAR = sp.Symbol(r"\bar{b}")
 
+#: The diagonal value ``a`` of ``W^{KQ}_{32}`` on the Assumption-1 manifold (real).
 a = sp.Symbol("a", real=True)
+#: The diagonal value ``b`` of ``W^{PV}_{12}`` on the Assumption-1 manifold (real).
 b = sp.Symbol("b", real=True)
 a0 = sp.Symbol("a_0", real=True)
 b0 = sp.Symbol("b_0", real=True)
+#: The product ``c = ab``.
 c = sp.Symbol("c", real=True)
 tau = sp.Symbol("tau", real=True)
 #: ``a_0^2 - b_0^2`` (the conserved quantity's value) in closed forms.

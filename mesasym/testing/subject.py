@@ -181,6 +181,7 @@ class Subject:
     dynamics: Callable[..., Any] = DynamicsEvaluator
 
 
+#: The implementation under test: mesasym itself, with no deliberate defect.
 DEFAULT_SUBJECT = Subject()
 
 

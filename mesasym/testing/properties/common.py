@@ -14,7 +14,7 @@ from mesasym.testing.subject import Subject
 
 #: Digits for the high-precision reduced-flow integrations inside properties.
 DPS = 20
-#: Number of standard errors allowed in Monte Carlo comparisons (|z| > 5: probability 6e-7).
+#: Number of standard errors allowed in Monte Carlo comparisons (``|z| > 5``: probability 6e-7).
 MC_Z = 5.0
 #: Unit roundoff of float64.
 _U = np.finfo(np.float64).eps / 2

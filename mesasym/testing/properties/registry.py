@@ -135,6 +135,7 @@ def _case_and(label: str) -> Callable[[Any], str]:
 
 _POINT = (sp.Rational(7, 10), sp.Rational(-3, 10))
 
+#: Every property of the shipped suite, in the order ``mesasym property-test`` runs them.
 PROPERTIES: tuple[Property, ...] = (
     Property(
         "derived-equals-claim",

@@ -71,7 +71,7 @@ def check_reduced_flow_converges(case: ms.Case, subject: Subject = DEFAULT_SUBJE
             )
 
 
-#: Decay horizon for degenerate starts, in units of 1/(g' c*): |a| <= |a0| e^{-horizon}.
+#: Decay horizon for degenerate starts, in units of 1/(g' c*): ``|a| <= |a0| e^{-horizon}``.
 SADDLE_HORIZON = 20
 
 

@@ -71,6 +71,7 @@ def check_full_model_population_training(case: ms.Case, subject: Subject = DEFAU
 
 #: Monte Carlo sample size and number of independent replicates of ``full-model-monte-carlo-training``.
 MC_TRAINING_SAMPLES = 1000
+#: (see ``MC_TRAINING_SAMPLES``)
 MC_TRAINING_REPLICATES = 10
 #: Two-sided false-alarm probability of ``full-model-monte-carlo-training``: once in a million examples.
 MC_TRAINING_FALSE_ALARM = 1e-6
@@ -173,7 +174,9 @@ def check_corollary1_fresh_sequences(case: ms.Case, subject: Subject = DEFAULT_S
 
 
 
+#: Sample sizes ``n`` and number of replicates per size of ``monte-carlo-rate``.
 MC_RATE_SIZES = (250, 1000, 4000, 16000)
+#: (see ``MC_RATE_SIZES``)
 MC_RATE_REPLICATES = 40
 
 

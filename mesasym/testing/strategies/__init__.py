@@ -44,6 +44,7 @@ Findings the strategies respect (THEORY §4, issue 6)
        population gradient at Assumption-1 points (``d >= 2``).
     2. For ``d >= 3`` a non-exchangeable law also needs equal column sums
        :math:`\sum_{r \ne j} E[x_r^2 x_j^4]`.
+
     :func:`satisfying_laws` only draws laws meeting both (sign-symmetric
     coordinates; exchangeable or cyclically symmetric), and the test suite
     checks that every drawn law passes
