@@ -40,6 +40,7 @@ class OneLineParser(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line and exit 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        """Print ``PROG: error: MESSAGE`` on one line and exit with the usage status (2)."""
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 

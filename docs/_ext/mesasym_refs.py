@@ -94,6 +94,33 @@ def _resolve(env: BuildEnvironment, node: pending_xref) -> str | None:
     return None
 
 
+def _external(node: pending_xref) -> bool:
+    """Whether the reference names an object of another package that really exists.
+
+    (Resolved by importing it, in the context of the referring module, so ``np.ndarray``
+    in an annotation of a module that imports ``numpy as np`` counts.) There is no
+    intersphinx (the build works offline), so such a reference is shown unlinked.
+    """
+    target = node["reftarget"].lstrip(".~")
+    module = node.get("py:module")
+    for path in _candidates(target, module, None):
+        obj = _lookup(path)
+        if obj is None or (path == target and not _importable_root(target)):
+            continue
+        owner = obj.__name__ if inspect.ismodule(obj) else getattr(obj, "__module__", None)
+        if isinstance(owner, str) and owner.split(".")[0] not in (_ROOT, "builtins"):
+            return True
+    return False
+
+
+def _importable_root(path: str) -> bool:
+    try:
+        importlib.import_module(path.split(".")[0])
+    except ImportError:
+        return False
+    return True
+
+
 def _missing_reference(
     app: Sphinx, env: BuildEnvironment, node: pending_xref, contnode: nodes.Element
 ) -> nodes.Element | None:
@@ -101,7 +128,7 @@ def _missing_reference(
         return None
     name = _resolve(env, node)
     if name is None:
-        return None
+        return contnode if _external(node) else None
     domain = env.get_domain("py")
     return domain.resolve_xref(
         env, node["refdoc"], app.builder, "obj", name, node, contnode

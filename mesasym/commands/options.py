@@ -60,7 +60,7 @@ D_MAX = 64
 DPS_MIN, DPS_MAX = 15, 1000
 #: Largest seed (numpy accepts more, but 63 bits is what a JSON reader round-trips).
 SEED_MAX = 2**63 - 1
-#: Largest |a0|, |b0|: beyond it the reduced flow's and the trainers' scales overflow doubles
+#: Largest ``|a0|``, ``|b0|``: beyond it the reduced flow's and the trainers' scales overflow doubles
 #: (the loss is a polynomial of degree 4 in (a, b) and the model's outputs carry (ab)^2 x^6).
 START_MAX = 1000
 #: Smallest non-zero |a0|, |b0|: measured, check-fixed-point verifies from a0 = b0 = 1e-20, but from

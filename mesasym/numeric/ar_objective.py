@@ -53,7 +53,7 @@ need :math:`|\\lambda_j| = 1`, only :math:`x_t = \\Lambda x_{t-1}`, which
 
 Two implementations: :func:`loss_and_gradient_numpy` (plain NumPy, chunked over
 sequences; the reference the compiled kernel is tested against) and the
-compiled kernel of :mod:`mesasym.numeric._ar_kernel` (numba), which fuses the
+compiled kernel of ``mesasym.numeric._ar_kernel`` (numba), which fuses the
 forward and backward passes per sequence and adds per-block partial sums in a
 fixed order, so its result does not depend on the number of threads.
 """
@@ -217,7 +217,7 @@ def loss_and_gradient_numpy(params: Parameters, X: np.ndarray, lam: np.ndarray) 
 
 
 class PackedSample:
-    """An AR sample laid out for the compiled kernel (:func:`mesasym.numeric._ar_kernel.pack`), packed once.
+    """An AR sample laid out for the compiled kernel (``mesasym.numeric._ar_kernel.pack``), packed once.
 
     ``loss_and_gradient(params)`` equals :func:`loss_and_gradient_numpy` of the
     same sample to rounding; arithmetic is in the sample's precision.
