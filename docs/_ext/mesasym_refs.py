@@ -54,6 +54,20 @@ def _canonical(obj: Any) -> str | None:
     return None
 
 
+def _annotated_attribute(path: str) -> str | None:
+    """``module.Class.attr`` for an instance attribute declared by annotation only
+    (e.g. a dataclass field without default), looked up along the class's MRO."""
+    owner_path, _, attr = path.rpartition(".")
+    owner = _lookup(owner_path) if owner_path else None
+    if not inspect.isclass(owner):
+        return None
+    for klass in owner.__mro__:
+        if attr in getattr(klass, "__annotations__", {}):
+            base = _canonical(klass)
+            return f"{base}.{attr}" if base else None
+    return None
+
+
 def _candidates(target: str, module: str | None, klass: str | None) -> list[str]:
     out = [target]
     if module:
@@ -73,6 +87,9 @@ def _resolve(env: BuildEnvironment, node: pending_xref) -> str | None:
             continue
         obj = _lookup(path)
         if obj is None:
+            name = _annotated_attribute(path)
+            if name in objects:
+                return name
             continue
         name = _canonical(obj)
         if name in objects:
