@@ -25,7 +25,7 @@ ROOT = DOCS.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(DOCS / "_ext"))
 os.environ["PYTHONPATH"] = os.pathsep.join(
-    [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    [str(ROOT), str(DOCS / "_ext")] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
 )
 # Tutorials and command pages run the real code; keep numerical libraries on one thread
 # each (CI machines have two cores) and the Hypothesis runs derandomized.

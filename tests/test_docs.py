@@ -93,7 +93,7 @@ def test_site_builds(tmp_path: Path) -> None:
     assert 'id="module-mesasym"' in (out / "api" / "index.html").read_text(encoding="utf-8")
     for name in _modules()[1:]:
         assert (out / "api" / "_generated" / f"{name}.html").is_file(), f"no API page for {name}"
-    for page in ("index", "README", "api/index"):
+    for page in ("index", "README", "api/index", "tutorials/index", "theory/index", "commands/index"):
         assert (out / f"{page}.html").is_file(), f"missing page {page}"
 
 

@@ -25,7 +25,7 @@ DPS_MAX = 100
 #: d = 3 from a0 = b0 = 0.1): the population flow's time scale grows like s^-4, and at s = 0.01 it
 #: passes the flow's time limit; at s <= 1000 it verifies.
 SCALE_MIN, SCALE_MAX = 0.1, 1000.0
-#: Largest start in units of the law's scale, max(|a0|, |b0|) * s (measured: 100 verifies, 1000 fails:
+#: Largest start in units of the law's scale, ``max(|a0|, |b0|) * s`` (measured: 100 verifies, 1000 fails:
 #: the quartic loss's first phase is too stiff for the numeric engines).
 SCALED_START_MAX = 100.0
 

@@ -63,7 +63,7 @@ SEED_MAX = 2**63 - 1
 #: Largest ``|a0|``, ``|b0|``: beyond it the reduced flow's and the trainers' scales overflow doubles
 #: (the loss is a polynomial of degree 4 in (a, b) and the model's outputs carry (ab)^2 x^6).
 START_MAX = 1000
-#: Smallest non-zero |a0|, |b0|: measured, check-fixed-point verifies from a0 = b0 = 1e-20, but from
+#: Smallest non-zero ``|a0|``, ``|b0|``: measured, check-fixed-point verifies from a0 = b0 = 1e-20, but from
 #: 1e-50 the product ab = 1e-100 is lost against the loss's O(1) terms in double precision.
 START_MIN = 1e-20
 #: Largest number of decimal digits (numerator or denominator) in an exact start value.

@@ -129,7 +129,7 @@ def plot_figure1(runs: list[RunResult], theory: dict[str, dict[str, Any]], out: 
         if key == "ab":
             lines = [
                 (th["paper_product"], "--", f"paper: {th['paper_product']:.4g}"),
-                (th["derived_product_T"], ":", f"derived, T = 100: {th['derived_product_T']:.4g}"),
+                (th["derived_product_T"], ":", f"derived, T = {th.get('T', 100)}: {th['derived_product_T']:.4g}"),
             ]
             _panel(ax, group, "ab", lines, "ab (mean of $a_j b_j$)")
             if "d" in th:  # the derived reduced GD map, same starts and step size (mpmath)
@@ -144,7 +144,7 @@ def plot_figure1(runs: list[RunResult], theory: dict[str, dict[str, Any]], out: 
         elif key == "ratio_last":
             lines = [
                 (th["paper_ratio"], "--", f"paper: {th['paper_ratio']:.3g}"),
-                (th["derived_ratio_T"], ":", f"derived, T = 100: {th['derived_ratio_T']:.4f}"),
+                (th["derived_ratio_T"], ":", f"derived, T = {th.get('T', 100)}: {th['derived_ratio_T']:.4f}"),
             ]
             _panel(ax, group, "ratio_last", lines, "ratio pred/true at $T_{te}$", first=1)
             for color, run in zip(_COLORS, group):  # population GD stays on the manifold: ratio = ab m_2 (derived)
