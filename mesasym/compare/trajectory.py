@@ -10,11 +10,12 @@ trajectories from the numeric full model, every entry free):
   keeps each step's local error below ``rtol`` (relative, plus ``atol``) and the flow
   contracts towards the curve of fixed points, so the global error is at most the sum of
   the local ones: ``n_steps * (rtol + atol / scale)``, with a floor of ``1e-12``.
-* **Monte Carlo** -- at every step ``k`` of the trained run, its ``ab`` against the reduced
-  GD map iterated ``k`` times at the same step size (exact, mpmath). The standard error
-  ``SE_k`` at each step comes from the same training on the disjoint parts of the sample
-  (as the final ``numeric-ab`` row); the value is ``max_k |ab_k - ab_map(k)| / SE_k`` and
-  the tolerance the same Student-t quantile.
+* **Monte Carlo** -- at every step ``k``, the estimate of ``ab`` (the check passes the
+  grouped-jackknife estimate from the trained run and the same training on the disjoint
+  parts of the sample, as the final ``numeric-ab`` row) against the reduced GD map iterated
+  ``k`` times at the same step size (exact, mpmath); the value is
+  ``max_k |ab_k - ab_map(k)| / SE_k`` with the jackknife standard error ``SE_k`` at that
+  step, and the tolerance the same Student-t quantile.
 """
 
 from __future__ import annotations
