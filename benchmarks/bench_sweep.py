@@ -12,7 +12,11 @@ Measured in the same run:
   scaling ratio 2 workers / 1 worker;
 * the cost of starting and stopping a 1-worker local cluster alone;
 * the overhead per point: (1-worker sweep - cluster start/stop - baseline) / points, and the
-  median of (a point's wall time in its worker) / (the same point's time in the baseline).
+  median of (a point's wall time in its worker) / (the same point's time in the baseline);
+* for each sweep, how many points were in flight on average (sum of the points' wall times /
+  the sweep's wall time) and the median CPU share of a point (its thread's CPU time / its wall
+  time): on a machine shared with other jobs a share well below 1 means the workers waited for
+  a core, which is what limits the scaling ratio then.
 """
 
 from __future__ import annotations
@@ -57,8 +61,8 @@ def main() -> None:
     points = spec.points()
     n = len(points)
     print(f"skewness study: {n} points of {spec.command} on {os.cpu_count()} cores")
-    print(f"  load average at the start: {os.getloadavg()[0]:.1f} (above {os.cpu_count()}, other jobs share the cores"
-          " and the scaling ratio understates what the sweep gets on an idle machine)")
+    print(f"  load average at the start: {os.getloadavg()[0]:.1f} (other jobs on the {os.cpu_count()} cores slow the"
+          " sweep; the CPU share of the points below says how much)")
 
     command_result(spec.command, points[0].argv())  # warm-up: imports and caches, as a worker's first point pays
     direct: dict[str, float] = {}
@@ -81,7 +85,10 @@ def main() -> None:
             walls[workers] = time.perf_counter() - start
             rows = read_table(out)
         assert summary.done == n, summary
-        print(f"  sweep, {workers} worker(s)                    : {walls[workers]:7.1f} s  {60 * n / walls[workers]:6.1f} points/min")
+        busy = sum(r["wall_seconds"] for r in rows) / walls[workers]
+        share = statistics.median(r["cpu_seconds"] / r["wall_seconds"] for r in rows)
+        print(f"  sweep, {workers} worker(s)                    : {walls[workers]:7.1f} s  {60 * n / walls[workers]:6.1f} points/min"
+              f"  (points in flight on average {busy:.2f}; median CPU share of a point {share:.2f})")
         if workers == 1:
             ratios = [r["wall_seconds"] / direct[r["point_id"]] for r in rows if r["point_id"] in direct]
     print(f"  scaling, 2 workers / 1 worker          : {walls[1] / walls[2]:7.2f}x (ideal 2.00x)")

@@ -91,8 +91,10 @@ def run_point(command: str, argv: list[str], meta: dict[str, Any], timeout: floa
     start = time.perf_counter()
 
     def work() -> None:
+        cpu = time.thread_time()
         try:
             outcome["value"] = execute(*prepared)
+            outcome["cpu"] = time.thread_time() - cpu
         except BaseException as error:  # noqa: BLE001 - every failure becomes a row
             outcome["error"] = f"{type(error).__name__}: {error}".strip()
 
@@ -112,6 +114,7 @@ def run_point(command: str, argv: list[str], meta: dict[str, Any], timeout: floa
         payload, status = outcome["value"]
         results = flatten(payload)
         row.update({"status": DONE, "error": None, "exit_status": status, "verdict": _verdict(payload)})
+        row["cpu_seconds"] = round(outcome["cpu"], 6)  # CPU time of the point's thread (less than wall when cores are shared)
         for key, value in results.items():
             if key != "verdict":
                 row[key if key not in row else f"result.{key}"] = value
