@@ -74,7 +74,19 @@ def run(args: argparse.Namespace) -> int:
     from mesasym.testing.subject import BROKEN_VARIANTS, DEFAULT_SUBJECT, broken_subject
 
     if args.list:
-        print(_listing(PROPERTIES, BROKEN_VARIANTS))
+        if args.json:
+            listing = {
+                "properties": [
+                    {"name": p.name, "summary": p.summary, "slow": p.slow, "expect": p.expect} for p in PROPERTIES
+                ],
+                "broken_variants": [
+                    {"name": v.name, "description": v.description, "targets": list(v.targets)}
+                    for v in BROKEN_VARIANTS.values()
+                ],
+            }
+            print(json.dumps(listing, indent=2))
+        else:
+            print(_listing(PROPERTIES, BROKEN_VARIANTS))
         return EXIT_OK
 
     subject = DEFAULT_SUBJECT
