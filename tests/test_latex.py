@@ -12,9 +12,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import mpmath
 import pytest
 import sympy as sp
 
+from mesasym.precise import fixed_point_exact
 from mesasym.report.latex import DOCUMENT_NAMES, Specialisation, theorem1_document, write_derivations
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,7 +86,10 @@ def test_specialised_document_compiles(tmp_path: Path) -> None:
     source.parent.mkdir()
     source.write_text(theorem1_document(spec), encoding="utf-8")
     text = source.read_text(encoding="utf-8")
-    assert "0.191905088525588640953930237529" in text  # 30 digits of the fixed point
+    exact = fixed_point_exact(100, 3, 15, 12)  # Gaussian sigma = 1: kappas 3, 15, (d - 1) * 3
+    with mpmath.mp.workdps(40):
+        digits = mpmath.nstr(mpmath.mpf(int(exact.p)) / int(exact.q), 30)
+    assert digits in text  # 30 digits of the fixed point
     _compile(exe, source, tmp_path)
 
 

@@ -12,7 +12,7 @@ Tolerances (from the issue). For Assumption-2 laws, started on the manifold:
   LSODA), to 1e-8 relative at
   the same times. The full flow runs at rtol 1e-12, so both global errors are
   ~1e-10 or below.
-* the limit ``ab`` equals Theorem 1's ``a~ b~`` (``mesasym.claims``) to 1e-10
+* the limit ``ab`` equals the derived ``a~ b~`` (``mesasym.precise.fixed_point_exact``) to 1e-10
   relative; the flow stops when the stationarity ratio (= ``|c - c*|/c*`` on
   the manifold) is <= 1e-13.
 """
@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
 
-from mesasym.claims import theorem1_product
+from mesasym.precise import fixed_point_exact
 from mesasym.laws import parse_distribution
 from mesasym.errors import InvalidInputError
 from mesasym.numeric.population.objective import PopulationObjective
@@ -64,8 +64,9 @@ def check_theorem1(spec: str, d: int, T: int, a0: float, b0: float) -> None:
     a_ref, b_ref = reduced_flow(dist, d, T, a0, b0, flow.tau)
     assert np.max(np.abs(flow.a - a_ref) / np.abs(a_ref)) <= 1e-8
     assert np.max(np.abs(flow.b - b_ref) / np.abs(b_ref)) <= 1e-8
-    claim = float(theorem1_product(T, *_kappas(dist, d)))
-    assert abs(flow.ab[-1] - claim) <= 1e-10 * claim
+    k = dist.kappas(d)
+    derived = float(fixed_point_exact(T, k.kappa1, k.kappa2, k.kappa3))  # the derived a~b~ (exact rational)
+    assert abs(flow.ab[-1] - derived) <= 1e-10 * derived
     # the loss decreases along a gradient flow, to the rounding of its terms (~eps * max(L(0), L0))
     assert np.all(np.diff(flow.loss) <= 1e-12 * max(flow.loss[0], obj.L0))
 
@@ -83,15 +84,16 @@ def test_full_flow_reproduces_theorem1_at_the_authors_size(spec: str, a0: float,
     check_theorem1(spec, 5, 100, a0, b0)
 
 
-def test_start_with_a0_equal_minus_b0_does_not_reach_the_claimed_product() -> None:
+def test_start_with_a0_equal_minus_b0_does_not_reach_the_derived_product() -> None:
     """a0 = -b0 keeps a^2 = b^2 and c = -a^2 <= 0, so the flow heads for the saddle at the origin;
     it must not report the Theorem-1 product (THEORY §5, non-convergent set)."""
     dist = parse_distribution("gaussian")
     obj = PopulationObjective(dist, 2, 8)
     flow = population_flow(obj, (0.5, -0.5), max_steps=400)
-    claim = float(theorem1_product(8, *_kappas(dist, 2)))
-    assert flow.ab[-1] <= 0.0 < claim
-    assert abs(flow.ab[-1]) < 1e-6 * claim
+    k = dist.kappas(2)
+    derived = float(fixed_point_exact(8, k.kappa1, k.kappa2, k.kappa3))
+    assert flow.ab[-1] <= 0.0 < derived
+    assert abs(flow.ab[-1]) < 1e-6 * derived
 
 
 def test_flow_validates_its_inputs() -> None:

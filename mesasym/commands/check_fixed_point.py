@@ -45,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="how the full model is trained: exact population gradient flow (default when d <= 8) "
         "or gradient descent on a Monte Carlo sample",
     )
-    O.add_int(parser, "--samples", minimum=2, maximum=10**6, default=10_000, help="Monte Carlo training sequences")
+    O.add_int(parser, "--samples", minimum=2, maximum=10**6, default=20_000, help="Monte Carlo training sequences")
     O.add_int(
         parser, "--steps", minimum=1, maximum=10**6,
         help="Monte Carlo gradient steps (default: enough for the reduced flow to converge)",

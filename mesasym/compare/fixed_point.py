@@ -155,7 +155,7 @@ class FixedPointSettings:
     a0: Any = "0.1"
     b0: Any = "0.1"
     engine: str | None = None  # None: population when it can run, else monte-carlo
-    samples: int = 10_000
+    samples: int = 20_000
     steps: int | None = None
     lr: float | None = None
     seed: int = 0
