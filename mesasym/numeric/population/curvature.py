@@ -95,6 +95,14 @@ def block_split(vector: np.ndarray, d: int) -> dict[str, float]:
     return out
 
 
+def _limiting(split: dict[str, float]) -> str:
+    """The directions holding at least a quarter of the largest share, e.g. ``"other-real+imaginary"``
+    for a degenerate top eigenspace split evenly between real and imaginary parts."""
+    top = max(split.values())
+    names = sorted((name for name, share in split.items() if share >= 0.25 * top), key=lambda n: -split[n])
+    return "+".join(names)
+
+
 @dataclass(frozen=True)
 class StepSizeLimit:
     """The Hessian's extreme eigenvalues at one point and the GD step limit ``2/lambda_max``."""
@@ -103,7 +111,7 @@ class StepSizeLimit:
     lambda_min: float
     max_stable_lr: float  # 2 / lambda_max
     top_direction: dict[str, float]  # share of the top eigenspace in each direction (sum 1)
-    limiting_direction: str  # the direction holding most of it
+    limiting_direction: str  # the directions holding most of it, joined by '+'
     top_blocks: dict[str, float]  # squared norm of the top eigenspace per block (sum = multiplicity)
     top_multiplicity: int  # eigenvalues within 1e-9 relative of lambda_max
     manifold_curvature: float  # largest eigenvalue of H restricted to the manifold directions
@@ -139,7 +147,7 @@ def step_size_limit(objective: PopulationObjective, params: Parameters) -> StepS
         lambda_min=float(values[0]),
         max_stable_lr=2.0 / lam if lam > 0 else float("inf"),
         top_direction=split,
-        limiting_direction=max(split, key=split.get),
+        limiting_direction=_limiting(split),
         top_blocks=blocks,
         top_multiplicity=int(top_space.shape[1]),
         manifold_curvature=manifold_curvature,
