@@ -71,6 +71,8 @@ nb_execution_timeout = 300
 nb_merge_streams = True
 
 # --- API reference ------------------------------------------------------------------
+# The stub pages are generated at every build (so a renamed or removed module leaves none).
+shutil.rmtree(DOCS / "api" / "_generated", ignore_errors=True)
 autosummary_generate = True
 autosummary_imported_members = False
 # Every object is documented once, in the module that defines it (a package's

@@ -31,7 +31,7 @@ from mesasym.testing.subject import DEFAULT_SUBJECT, Subject
 #: Relative tolerance of float64 comparisons with the population engine's Hessian / GD:
 #: each entry is a sum of ~(2d)^3 rounded products of O(1) numbers, far below 1e-9.
 FLOAT_RTOL = 1e-9
-#: Relative tolerance of the decay factor e^{-1} over 1/r measured at |c - c*|/c* = 1e-8.
+#: Relative tolerance of the decay factor e^{-1} over 1/r measured at ``|c - c*|/c* = 1e-8``.
 RATE_RTOL = 1e-5
 #: Relative error target for tau_eps.
 EPS = sp.Rational(1, 1000)

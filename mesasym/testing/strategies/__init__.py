@@ -99,7 +99,7 @@ from mesasym.testing.strategies.violating import (
     unequal_coordinate_laws,
     violating_laws,
 )
-from mesasym.testing.strategies.cases import (
+from mesasym.testing.strategies.case import (
     Case,
     cases,
     degenerate_initializations,
