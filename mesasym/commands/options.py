@@ -15,6 +15,9 @@ Use it from a command module (``NAME``, ``HELP``, ``add_arguments(parser)``, ``r
         O.add_output_dir(parser, "--out", required=True, help="...")
 
     def run(args):
+        law, d = O.law_and_dimension(args.dist, args.d, default_d=5)
+        O.require_sequence_budget(args.samples, args.T, d, "--samples")       # memory, up front
+        O.require_training_budget(args.samples, args.T, d, steps, "--steps")  # time, up front
         with O.progress(args, "training", total=steps) as bar:   # tqdm; silent unless useful
             ... bar.update(1) ...  or  callback=O.message_sink(bar)
         return O.EXIT_OK
