@@ -65,6 +65,7 @@ __all__ = [
     "PhaseFactor",
     "PhaseTerm",
     "manifold_phase_terms",
+    "term_patterns",
     "phase_rule_of",
     "InvarianceCondition",
     "invariance_condition",
@@ -172,6 +173,13 @@ def _term_structure(term: PhaseTerm):
             coefficient_rows.append(tuple(row))
         out.append((tuple(powers), tuple(coefficient_rows)))
     return tuple(out)
+
+
+def term_patterns(term: PhaseTerm):
+    """The coincidence patterns of one :class:`PhaseTerm`: ``((x powers per block), ((a row, b row) per block))``,
+    each row the coefficients of ``(1, t, i, i')`` in the block's exponent of ``lambda`` (``a``) and of
+    ``conj(lambda)`` (``b``)."""
+    return _term_structure(term)
 
 
 def phase_rule_of(process: TransitionLaw | str | None) -> str | None:

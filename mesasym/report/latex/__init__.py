@@ -12,7 +12,9 @@ is typed in except prose):
   block and entry by entry, with the moments that decide each entry;
 * ``capability.tex`` -- Theorem 2 and the recovery condition;
 * ``dynamics.tex`` -- the closed-form training dynamics: ``c(tau)``, the rate, the time
-  to ``eps``, the reduced GD map's stability threshold, the full model's step limit.
+  to ``eps``, the reduced GD map's stability threshold, the full model's step limit;
+* ``processes.tex`` -- other transition laws of ``W``: the invariance condition on the phase
+  moments, the manifold loss's coincidence patterns, which reduction step holds, closed forms.
 
 Only packages of Debian's ``texlive-latex-base`` are used (amsmath, amssymb,
 geometry, longtable). The output is deterministic for a given SymPy version
@@ -33,6 +35,7 @@ from mesasym.report.latex.capability import capability_document
 from mesasym.report.latex.common import Specialisation
 from mesasym.report.latex.documents import corollary1_document, invariance_document, theorem1_document
 from mesasym.report.latex.dynamics import dynamics_document
+from mesasym.report.latex.processes import processes_document
 
 __all__ = [
     "DOCUMENT_NAMES",
@@ -42,12 +45,13 @@ __all__ = [
     "invariance_document",
     "capability_document",
     "dynamics_document",
+    "processes_document",
     "write_derivations",
     "main",
 ]
 
 #: File names written by :func:`write_derivations`, in order.
-DOCUMENT_NAMES = ("theorem1.tex", "corollary1.tex", "invariance.tex", "capability.tex", "dynamics.tex")
+DOCUMENT_NAMES = ("theorem1.tex", "corollary1.tex", "invariance.tex", "capability.tex", "dynamics.tex", "processes.tex")
 
 
 def write_derivations(
@@ -67,6 +71,7 @@ def write_derivations(
         "invariance.tex": invariance_document,
         "capability.tex": capability_document,
         "dynamics.tex": dynamics_document,
+        "processes.tex": processes_document,
     }
     texts = {}
     for name in DOCUMENT_NAMES:  # derive every document before writing any
