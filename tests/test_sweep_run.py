@@ -24,7 +24,7 @@ from mesasym.sweep.store import ResultStore, read_table
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Columns that legitimately differ between runs of the same point.
-VOLATILE = {"worker", "wall_seconds", "seconds", "point_id"}
+VOLATILE = {"worker", "wall_seconds", "cpu_seconds", "seconds", "point_id"}
 
 CAPABILITY = """
 command = "capability"
