@@ -109,3 +109,16 @@ def test_explore_with_a_process_names_it_and_uses_its_manifold_optimum(capsys) -
     assert status == 0 and data["process"] == "roots:k=4"
     # roots:k=4 keeps the manifold invariant: the full flow ends at the derived manifold optimum
     assert abs(data["full"]["ab"] - data["manifold_optimum"]["ab"]) <= 1e-8 * data["manifold_optimum"]["ab"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spec", ["roots:k=4", "von-mises:kappa=2"])
+def test_check_fixed_point_monte_carlo_for_roots_and_von_mises(capsys, spec: str) -> None:
+    """Monte Carlo GD on sequences of the law against the closed form (roots:k=4, invariant) or the
+    exact population limit (von-mises:kappa=2, not invariant), within the check's Student-t band."""
+    status, data = _json(
+        capsys, ["check-fixed-point", "--T", "6", "--d", "2", "--engine", "monte-carlo", "--samples", "4000", "--process", spec]
+    )
+    assert status == 0
+    checks = {c["name"]: c for c in data["checks"]}
+    assert checks["numeric-ab"]["passed"] and abs(checks["numeric-ab"]["value"]) <= checks["numeric-ab"]["tolerance"]
