@@ -30,7 +30,10 @@ import numpy as np
 
 from mesasym.laws import parse_distribution
 from mesasym.numeric.model import Parameters
-from mesasym.numeric.population.objective import PopulationObjective, manifold_gradient_split
+from mesasym.numeric.population.objective import (
+    PopulationObjective,
+    manifold_gradient_split,
+)
 from mesasym.numeric.sequences import sample_phases, sample_sequences, sequences_from
 from mesasym.numeric.training import SampleObjective, train
 from mesasym.precise import fixed_point_mp
@@ -76,8 +79,8 @@ def main() -> None:
             sample = sample_sequences(dist, n, T, D, rng)
             objective = SampleObjective(sample.X)
             g = manifold_gradient(objective, a_t, a_t)
-            halves = [manifold_gradient(SampleObjective(sample.X[part]), a_t, a_t)[0] for part in np.array_split(np.arange(n), 20)]
-            se = float(np.std(halves, ddof=1) / np.sqrt(20))
+            parts = [manifold_gradient(SampleObjective(sample.X[part]), a_t, a_t)[0] for part in np.array_split(np.arange(n), 20)]
+            se = float(np.std(parts, ddof=1) / np.sqrt(20))
             fresh = sequences_from(sample.x1, sample_phases(np.random.default_rng([seed, n]), n, D), T)
             g_fresh = manifold_gradient(SampleObjective(fresh), a_t, a_t)[0]
             delta = -np.linalg.pinv(hessian) @ g  # H is singular: the manifold loss depends on ab only
