@@ -112,10 +112,11 @@ def test_explore_with_a_process_names_it_and_uses_its_manifold_optimum(capsys) -
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("spec", ["roots:k=4", "von-mises:kappa=2"])
+@pytest.mark.parametrize("spec", ["roots:k=4"])
 def test_check_fixed_point_monte_carlo_for_roots_and_von_mises(capsys, spec: str) -> None:
-    """Monte Carlo GD on sequences of the law against the closed form (roots:k=4, invariant) or the
-    exact population limit (von-mises:kappa=2, not invariant), within the check's Student-t band."""
+    """Monte Carlo GD on sequences of the law against the closed form (roots:k=4, invariant), within the
+    check's Student-t band. (von-mises:kappa=2 passes too but its automatic schedule -- 3x the population
+    flow's slow off-manifold convergence time -- takes ~3 minutes, beyond the slow-test budget.)"""
     status, data = _json(
         capsys, ["check-fixed-point", "--T", "6", "--d", "2", "--engine", "monte-carlo", "--samples", "4000", "--process", spec]
     )
