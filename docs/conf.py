@@ -160,8 +160,9 @@ write_derivation_links()
 
 # --- the guides: every Markdown page of docs/ (a page added later appears by itself) ----
 GUIDE_ORDER = (
-    "conventions", "check-fixed-point", "distributions", "symbolic", "population",
-    "capability", "property-testing", "cli", "sweep", "studies", "findings",
+    "conventions", "check-fixed-point", "distributions", "symbolic", "dynamics",
+    "population", "train", "capability", "property-testing", "sweep", "studies",
+    "processes", "cli", "findings",
 )
 GUIDES_TOCTREE = DOCS / "_guides_toctree.md"
 
