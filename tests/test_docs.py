@@ -91,7 +91,8 @@ def test_site_builds(tmp_path: Path) -> None:
     result = _sphinx(DOCS, out)
     assert result.returncode == 0, f"docs build failed:\n{result.stderr[-6000:]}\n{result.stdout[-2000:]}"
     assert 'id="module-mesasym"' in (out / "api" / "index.html").read_text(encoding="utf-8")
-    for name in _modules()[1:]:
+    public = [n for n in _modules()[1:] if not any(part.startswith("_") for part in n.split("."))]
+    for name in public:  # private modules (e.g. numeric._ar_kernel) are not part of the API
         assert (out / "api" / "_generated" / f"{name}.html").is_file(), f"no API page for {name}"
     for page in ("index", "README", "api/index", "tutorials/index", "theory/index", "commands/index"):
         assert (out / f"{page}.html").is_file(), f"missing page {page}"
