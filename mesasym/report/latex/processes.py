@@ -52,7 +52,8 @@ unit-modulus law $\mu(a,b) = \phi_{|a-b|}$ with $\phi_m = \mathbb{E}\lambda^m$."
 
     out.append(r"\section{Invariance of the manifold}")
     condition = invariance_condition("von-mises:kappa=1", 2, 6)
-    monomials = [sp.sympify(m.replace("^", "**")) for m in condition.monomials]
+    # sorted: the order of condition.monomials depends on string hashing (PYTHONHASHSEED)
+    monomials = sorted((sp.sympify(m.replace("^", "**")) for m in condition.monomials), key=sp.default_sort_key)
     out.append(
         "The full model's gradient at $W^{KQ}_{32} = aI$, $W^{PV}_{12} = bI$ (every entry, $d = 2$, $T = 6$) with "
         "generic $\\phi_m$, reduced under Assumption~2 with $\\mathbb{E}x_j^3x_k^3 = 0$ and equal column sums: every "
@@ -67,7 +68,8 @@ unit-modulus law $\mu(a,b) = \phi_{|a-b|}$ with $\phi_m = \mathbb{E}\lambda^m$."
     out.append(r"law & invariant & nonzero products \\ \hline")
     for spec in DOCUMENT_LAWS:
         c = invariance_condition(spec, 2, 6)
-        nonzero = ", ".join(f"${tex(sp.sympify(m.replace('^', '**')))}$" for m in c.nonzero[:4]) or "--"
+        products = sorted((sp.sympify(m.replace("^", "**")) for m in c.nonzero), key=sp.default_sort_key)
+        nonzero = ", ".join(f"${tex(m)}$" for m in products[:4]) or "--"
         if len(c.nonzero) > 4:
             nonzero += ", \\dots"
         out.append(f"\\texttt{{{tex_escape(spec)}}} & {'yes' if c.holds else 'no'} & {nonzero} \\\\")
