@@ -21,7 +21,7 @@ from mesasym.numeric.population.curvature import step_size_limit
 from mesasym.numeric.population.objective import PopulationObjective, manifold_gradient_split
 from mesasym.precise.dynamics import DynamicsEvaluator
 from mesasym.symbolic import symbols as S
-from mesasym.symbolic.dynamics import EPS, ETA, W, W0, derive_dynamics
+from mesasym.symbolic.dynamics import EPS, ETA, W0, derive_dynamics
 from mesasym.symbolic.reduced_flow import derive_reduced_flow
 
 DONE_WHEN = [

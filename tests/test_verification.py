@@ -15,6 +15,7 @@ import pytest
 
 import mesasym.numeric.population.objective as population
 import mesasym.compare.fixed_point as verification
+import mesasym.compare.fixed_point_numeric as fixed_point_numeric
 from mesasym import claims
 from mesasym.errors import InvalidInputError
 from mesasym.symbolic import symbols as S
@@ -198,13 +199,13 @@ def test_monte_carlo_standard_error_includes_the_off_manifold_fit() -> None:
 
 @pytest.mark.slow
 def test_monte_carlo_numeric_check_fails_on_a_mis_scaled_sample(monkeypatch: pytest.MonkeyPatch) -> None:
-    original = verification.sample_sequences
+    original = fixed_point_numeric.sample_sequences
 
     def scaled(dist, n, T, d, rng, *args):
         sample = original(dist, n, T, d, rng, *args)
         return dataclasses.replace(sample, X=1.5 * sample.X)  # the data no longer follow the law: ab -> ab / 2.25
 
-    monkeypatch.setattr(verification, "sample_sequences", scaled)
+    monkeypatch.setattr(fixed_point_numeric, "sample_sequences", scaled)
     # the default step size is tuned to the true law; 1.5^6 ~ 11 times the curvature needs a smaller one
     settings = FixedPointSettings(engine="monte-carlo", samples=3000, T=20, d=3, dps=30, lr=4e-4, steps=200, replicates=5)
     report = verify_fixed_point(settings)

@@ -36,12 +36,12 @@ from mesasym.compare.fixed_point import (
     FixedPointReport,
     FixedPointSettings,
     NumericResult,
-    _exact,
     _hypotheses,
     _relative,
     _t_quantile,
-    _train_monte_carlo,
 )
+from mesasym.compare.fixed_point_numeric import train_monte_carlo
+from mesasym.compare.fixed_point_report import exact_rational
 from mesasym.errors import InvalidInputError, require
 from mesasym.laws import InitialTokenDistribution, TransitionLaw, parse_distribution, parse_process
 from mesasym.numeric.model import Parameters, one_step_gd_predict, predict
@@ -129,9 +129,9 @@ def _monte_carlo(dist, law, s: FixedPointSettings, a0: float, b0: float, objecti
         if progress is not None and (step % max(1, steps // 10) == 0 or step == steps):
             progress(f"monte-carlo training on {s.samples} sequences: step {step}/{steps}, loss {value:.6g}")
 
-    result, lr, steps = _train_monte_carlo(X, s.d, a0, b0, lr, steps, adapt, report)
+    result, lr, steps = train_monte_carlo(X, s.d, a0, b0, lr, steps, adapt, report)
     replicates = [
-        _train_monte_carlo(X[k::MC_REPLICATES], s.d, a0, b0, lr, steps, adapt)[0].params.ab for k in range(MC_REPLICATES)
+        train_monte_carlo(X[k::MC_REPLICATES], s.d, a0, b0, lr, steps, adapt)[0].params.ab for k in range(MC_REPLICATES)
     ]
     history = result.history
     standard_error = max(float(np.std(replicates, ddof=1)) / math.sqrt(MC_REPLICATES), 1e-12 * abs(history.ab[-1]))
@@ -165,7 +165,7 @@ def verify_process_fixed_point(
     law = parse_process(process)
     dist: InitialTokenDistribution = parse_distribution(s.dist) if isinstance(s.dist, str) else s.dist
     dist.validate_dimension(s.d)
-    a0, b0 = _exact(s.a0, "a0"), _exact(s.b0, "b0")
+    a0, b0 = exact_rational(s.a0, "a0"), exact_rational(s.b0, "b0")
     say = progress or (lambda _message: None)
     require(
         s.T <= 60,

@@ -1,0 +1,165 @@
+"""The full model trained for :func:`mesasym.compare.fixed_point.verify_fixed_point`: the exact
+population flow, or Monte Carlo gradient descent on disjoint groups of a sample
+(grouped jackknife, :mod:`mesasym.compare.monte_carlo`) with its automatic schedule.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from mesasym.numeric.sequences import sample_sequences
+from mesasym.laws import InitialTokenDistribution
+from mesasym.errors import DivergenceError, InvalidInputError, require
+from mesasym.precise import (
+    ReducedTrajectory,
+)
+from mesasym.numeric.model import Parameters
+from mesasym.compare import monte_carlo as mc
+from mesasym.compare.fixed_point_report import FixedPointSettings, NumericResult
+
+
+def population_numeric(dist: InitialTokenDistribution, s: FixedPointSettings, a0: float, b0: float) -> NumericResult:
+    from mesasym.numeric.population.objective import PopulationObjective
+    from mesasym.numeric.population.flow import population_flow
+
+    objective = PopulationObjective(dist, s.d, s.T)
+    rtol = 1e-12
+    flow = population_flow(objective, (a0, b0), rtol=rtol)
+    norms = np.array([flow.parameters_at(i).norm() for i in range(len(flow.tau))])
+    return NumericResult(
+        engine="population",
+        params=flow.final,
+        tau=flow.tau,
+        a=flow.a,
+        b=flow.b,
+        ab=flow.ab,
+        off_manifold=flow.off_manifold,
+        converged=flow.converged,
+        detail={
+            "solver": flow.method,
+            "criterion": flow.criterion,
+            "steps": int(len(flow.tau) - 1),
+            "rtol": rtol,
+            "atol": rtol * max(1.0, abs(a0), abs(b0)),  # population_flow's default atol
+            "max_relative_off_manifold": float(np.max(flow.off_manifold / np.maximum(norms, 1e-300))),
+        },
+    )
+
+
+def train_monte_carlo(
+    X: np.ndarray, d: int, a0: float, b0: float, lr: float, steps: int, adapt: bool, report=None
+) -> tuple[Any, float, int]:
+    """Full-batch gradient descent on ``X``; with ``adapt``, halve a diverging step (and double the steps)."""
+    from mesasym.numeric.training import SampleObjective, train
+
+    for _ in range(6):
+        try:
+            return train(SampleObjective(X), Parameters.assumption1(d, a0, b0), lr, steps, progress=report), lr, steps
+        except DivergenceError:
+            if not adapt:
+                raise
+            lr, steps = lr / 2, steps * 2
+    raise DivergenceError(f"training diverged even with lr={lr:g}; give a smaller --lr")
+
+
+def monte_carlo_numeric(
+    dist: InitialTokenDistribution,
+    s: FixedPointSettings,
+    a0: float,
+    b0: float,
+    reduced: ReducedTrajectory | None,
+    progress: Callable[[str], None] | None,
+) -> NumericResult:
+    rng = np.random.default_rng(np.random.SeedSequence(s.seed).spawn(2)[0])
+    X = sample_sequences(dist, s.samples, s.T, s.d, rng).X
+    G = s.replicates
+    require(
+        s.samples >= 2 * G,
+        f"samples={s.samples} must be at least {2 * G} for the Monte Carlo engine "
+        f"(its jackknife leaves out each of {G} groups of the sample in turn)",
+    )
+    lr, steps = s.lr, s.steps
+    if lr is None or steps is None:
+        if reduced is None:
+            raise InvalidInputError("this law has no common kappas: give --lr and --steps for the Monte Carlo engine")
+        auto_lr, auto_steps = mc_schedule(dist, s, a0, b0, reduced)
+        lr = auto_lr if lr is None else lr
+        steps = auto_steps if steps is None else steps
+    adapt = s.lr is None
+
+    def report(step: int, value: float) -> None:
+        if progress is not None and (step % max(1, steps // 10) == 0 or step == steps):
+            progress(f"monte-carlo training on {s.samples} sequences: step {step}/{steps}, loss {value:.6g}")
+
+    result, lr, steps = train_monte_carlo(X, s.d, a0, b0, lr, steps, adapt, report)
+    history = result.history
+    group = np.arange(s.samples) % G
+    left_out, histories = [], []
+    for g in range(G):
+        if progress is not None:
+            progress(f"monte-carlo jackknife {g + 1}/{G}: training without group {g + 1}")
+        part = train_monte_carlo(X[group != g], s.d, a0, b0, lr, steps, adapt)[0]
+        left_out.append(part.params.ab)
+        histories.append(np.asarray(part.history.ab))
+    floor = 1e-12 * abs(history.ab[-1])  # rounding, for laws whose estimate does not fluctuate
+    jack = mc.from_replicates(float(history.ab[-1]), left_out, floor)
+    standard_error = jack.standard_error
+    last_change = float(abs(history.ab[-1] - history.ab[-2])) if len(history.ab) > 1 else math.inf
+    return NumericResult(
+        engine="monte-carlo",
+        params=result.params,
+        tau=history.tau,
+        a=history.a,
+        b=history.b,
+        ab=history.ab,
+        off_manifold=history.off_manifold,
+        converged=bool(last_change <= 0.01 * standard_error),
+        estimate=jack.estimate,
+        detail={
+            "samples": s.samples,
+            "lr": lr,
+            "steps": steps,
+            "correction": "grouped jackknife",
+            "replicates": G,
+            "alpha": s.alpha,
+            "ab_trained": jack.trained,
+            "standard_error": standard_error,
+            "bias_estimate": jack.bias_estimate,
+            "detectable_relative_error": None,  # set against a~b~ by verify_fixed_point
+            "replicate_ab": list(jack.replicates),
+            "last_step_change": last_change,
+        },
+        replicate_ab_history=tuple(histories),
+    )
+
+
+def mc_schedule(
+    dist: InitialTokenDistribution, s: FixedPointSettings, a0: float, b0: float, reduced: ReducedTrajectory
+) -> tuple[float, int]:
+    """A stable step size and a step count that brings ``ab`` to the fixed point.
+
+    ``lr = 1 / lambda_max``, the largest eigenvalue of the population Hessian at
+    the start and at the closed-form limit, so that gradient descent is stable in
+    every direction; the number of steps covers three times the time the derived
+    reduced flow needs to come within ``1e-6`` of ``a~b~`` (a finite sample moves
+    more slowly along some directions than the population).
+    """
+    from mesasym.numeric.population.objective import PopulationObjective
+
+    objective = PopulationObjective(dist, s.d, s.T)
+    curvature = 0.0
+    for a, b in ((a0, b0), (float(reduced.a[-1]), float(reduced.b[-1]))):
+        point = Parameters.assumption1(s.d, a, b)
+        curvature = max(curvature, float(np.max(np.linalg.eigvalsh(objective.gradient_jacobian_blocks(point.P, point.Q)))))
+    lr = 1.0 / curvature
+    c_star = float(reduced.c_star)
+    tau = next(
+        (float(t) for t, a, b in zip(reduced.tau, reduced.a, reduced.b) if abs(float(a * b) - c_star) <= 1e-6 * c_star),
+        float(reduced.tau[-1]),
+    )
+    return lr, max(1, math.ceil(3 * tau / lr))
+
