@@ -82,6 +82,14 @@ def test_hypotheses_violated_has_its_own_exit_code_and_still_shows_results(capsy
     assert json.loads(capsys.readouterr().out)["verdict"] == "hypotheses-violated"
 
 
+@pytest.mark.parametrize("start", [("0", "0"), ("0.3", "-0.3")])
+def test_degenerate_start_text_output_names_the_saddle(capsys: pytest.CaptureFixture[str], start: tuple[str, str]) -> None:
+    """From a0 = -b0 (the origin included) the text report ends in its verdict, no internal error."""
+    assert main(["check-fixed-point", *FAST, "--a0", start[0], "--b0", start[1]]) == 3
+    captured = capsys.readouterr()
+    assert "verdict: hypotheses-violated" in captured.out and "internal error" not in captured.err
+
+
 def test_failed_check_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check-fixed-point", *FAST, "--dist", "discrete:values=-1,2;probs=2/3,1/3"]) == 1
     assert "verdict: failed" in capsys.readouterr().out

@@ -123,3 +123,10 @@ def test_check_fixed_point_monte_carlo_for_roots_and_von_mises(capsys, spec: str
     assert status == 0
     checks = {c["name"]: c for c in data["checks"]}
     assert checks["numeric-ab"]["passed"] and abs(checks["numeric-ab"]["value"]) <= checks["numeric-ab"]["tolerance"]
+
+
+def test_process_start_at_the_origin_is_a_verdict_not_an_internal_error(capsys) -> None:
+    """From a0 = b0 = 0 the flow stays at the zero model: hypotheses violated (exit 3), no division by zero."""
+    assert main(["check-fixed-point", "--T", "6", "--d", "2", "--process", "damped:r=0.8", "--a0", "0", "--b0", "0"]) == 3
+    captured = capsys.readouterr()
+    assert "verdict: hypotheses-violated" in captured.out and "internal error" not in captured.err

@@ -228,11 +228,9 @@ def render(report, plot_path: Path | None = None) -> str:
     if fixed["ab"] is not None:
         exact = fixed["ab_exact"]
         exact_text = exact if len(exact) <= 60 else f"an exact rational of {len(exact)} characters (see --json)"
-        lines += [
-            f"  derived a~b~ = {exact_text}",
-            f"             = {fixed['ab_digits']}",
-            f"  derived a~ = {fixed['a']:.15g}, b~ = {fixed['b']:.15g}",
-        ]
+        lines += [f"  derived a~b~ = {exact_text}", f"             = {fixed['ab_digits']}"]
+        if fixed["a"] is not None and fixed["b"] is not None:  # None from a start on the saddle's basin
+            lines.append(f"  derived a~ = {fixed['a']:.15g}, b~ = {fixed['b']:.15g}")
     if numeric["engine"] == "population":
         how = f"exact population flow ({numeric['solver']}, {numeric['steps']} steps, tau = {numeric['tau']:.4g})"
     else:

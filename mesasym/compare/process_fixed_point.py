@@ -72,7 +72,10 @@ def one_step_gd_distance(params: Parameters, X: np.ndarray, step: float | None =
     if step is None:
         step = float(np.real(np.vdot(unit, model)) / np.real(np.vdot(unit, unit)))
     scale = float(np.sqrt(np.mean(np.abs(model) ** 2)))
-    return float(np.sqrt(np.mean(np.abs(model - step * unit) ** 2))) / scale, step
+    residual = float(np.sqrt(np.mean(np.abs(model - step * unit) ** 2)))
+    if scale == 0.0:  # the zero model (a flow that stayed at the saddle): relative to one GD step instead
+        scale = float(np.sqrt(np.mean(np.abs(unit) ** 2))) * max(abs(step), 1.0)
+    return residual / scale, step
 
 
 def _population(dist, law, s: FixedPointSettings, a0: float, b0: float):
