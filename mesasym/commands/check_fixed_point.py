@@ -69,6 +69,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     O.add_output_file(
         parser, "--plot", suffixes=O.PLOT_SUFFIXES, help="draw a(tau), b(tau), ab(tau) against the reduced ODE (.png/.pdf/.svg)"
     )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="derive again instead of reading the derivation cached on disk (under $MESASYM_CACHE_DIR, "
+        "else $XDG_CACHE_HOME/mesasym or ~/.cache/mesasym; keyed by the inputs and the deriving code)",
+    )
 
 
 def json_result(args: argparse.Namespace) -> tuple[dict, int]:
@@ -78,7 +84,10 @@ def json_result(args: argparse.Namespace) -> tuple[dict, int]:
 
 
 def _verify(args: argparse.Namespace, progress):
+    from mesasym import cache
     from mesasym.compare.fixed_point import FixedPointSettings, verify_fixed_point
+
+    cache.set_enabled(not getattr(args, "no_cache", False))
 
     settings = FixedPointSettings(
         T=args.T,
