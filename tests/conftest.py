@@ -9,6 +9,25 @@ deadline, ``thorough`` tries many examples.
 
 from __future__ import annotations
 
+import os
+import tempfile
+
+import pytest
+
 from mesasym.testing.profiles import load_profile
 
 load_profile()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache_dir():
+    """Every test (and every process a test starts) caches derivations in a temporary directory,
+    never in the user's cache directory (:mod:`mesasym.cache`)."""
+    previous = os.environ.get("MESASYM_CACHE_DIR")
+    with tempfile.TemporaryDirectory(prefix="mesasym-test-cache-") as directory:
+        os.environ["MESASYM_CACHE_DIR"] = directory
+        yield directory
+        if previous is None:
+            os.environ.pop("MESASYM_CACHE_DIR", None)
+        else:
+            os.environ["MESASYM_CACHE_DIR"] = previous
