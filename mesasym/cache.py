@@ -22,10 +22,10 @@ user's cache directory.
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import os
 import pickle
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterable
@@ -68,29 +68,33 @@ def _source_file(module: str) -> Path | None:
     return None
 
 
-def _imported(module: str, path: Path) -> set[str]:
-    """The mesasym modules that ``module``'s source imports anywhere (and their packages)."""
-    tree = ast.parse(path.read_bytes(), filename=str(path))
-    is_package = path.name == "__init__.py"
+# ``import mesasym.x [as y]`` and ``from mesasym.x import a, b`` (parenthesised over several lines
+# or not), anywhere in a file: mesasym uses absolute imports only (checked by tests/test_cache.py,
+# which compares the closure with the modules Python loads).
+_IMPORT = re.compile(
+    r"^[ \t]*(?:import[ \t]+(mesasym[\w.]*)|from[ \t]+(mesasym[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*))",
+    re.MULTILINE,
+)
+
+
+@lru_cache(maxsize=None)
+def _imported(path: Path) -> frozenset[str]:
+    """The mesasym modules that the source at ``path`` imports anywhere (and their packages)."""
     found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                anchor = module.split(".")
-                anchor = anchor[: len(anchor) - node.level + (1 if is_package else 0)]
-                base = ".".join(anchor + ([node.module] if node.module else []))
-            else:
-                base = node.module or ""
-            found.add(base)
-            found.update(f"{base}.{alias.name}" for alias in node.names)  # ``from pkg import module``
+    for module, base, names in _IMPORT.findall(path.read_text(encoding="utf-8")):
+        if module:
+            found.add(module)
+            continue
+        found.add(base)
+        for name in names.strip("()").replace("\\", " ").split(","):
+            words = name.split("#")[0].split()
+            if words:
+                found.add(f"{base}.{words[0]}")  # ``from package import module``
     closure = set()
     for name in found:
-        if name == PACKAGE or name.startswith(PACKAGE + "."):
-            parts = name.split(".")
-            closure.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
-    return {name for name in closure if _source_file(name) is not None}
+        parts = name.split(".")
+        closure.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return frozenset(name for name in closure if _source_file(name) is not None)
 
 
 @lru_cache(maxsize=None)
@@ -108,7 +112,7 @@ def module_closure(*modules: str) -> tuple[str, ...]:
         seen.add(module)
         parts = module.split(".")
         todo.extend(".".join(parts[:i]) for i in range(1, len(parts)))  # the packages on the way
-        todo.extend(_imported(module, path) - seen)
+        todo.extend(_imported(path) - seen)
     return tuple(sorted(seen))
 
 
