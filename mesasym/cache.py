@@ -77,9 +77,15 @@ _IMPORT = re.compile(
 )
 
 
-@lru_cache(maxsize=None)
 def _imported(path: Path) -> frozenset[str]:
     """The mesasym modules that the source at ``path`` imports anywhere (and their packages)."""
+    stat = path.stat()
+    return _imported_from(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=None)
+def _imported_from(path: Path, _mtime_ns: int, _size: int) -> frozenset[str]:
+    """:func:`_imported` of one version of the file (memoized per modification time and size)."""
     found: set[str] = set()
     for module, base, names in _IMPORT.findall(path.read_text(encoding="utf-8")):
         if module:
@@ -97,7 +103,6 @@ def _imported(path: Path) -> frozenset[str]:
     return frozenset(name for name in closure if _source_file(name) is not None)
 
 
-@lru_cache(maxsize=None)
 def module_closure(*modules: str) -> tuple[str, ...]:
     """``modules`` and every mesasym module they import, directly or not, sorted."""
     seen: set[str] = set()

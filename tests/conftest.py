@@ -10,10 +10,13 @@ deadline, ``thorough`` tries many examples.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+from pathlib import Path
 
 import pytest
 
+from mesasym import cache
 from mesasym.testing.profiles import load_profile
 
 load_profile()
@@ -31,3 +34,13 @@ def _private_cache_dir():
             os.environ.pop("MESASYM_CACHE_DIR", None)
         else:
             os.environ["MESASYM_CACHE_DIR"] = previous
+
+
+@pytest.fixture
+def package_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the package that :func:`mesasym.cache.code_digest` reads instead of the real one
+    (a test edits it to change "the code" of a derivation or a sweep point)."""
+    copy = tmp_path / "mesasym"
+    shutil.copytree(Path(cache.__file__).resolve().parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(cache, "_PACKAGE_DIR", copy)
+    return copy

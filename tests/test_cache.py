@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import threading
@@ -16,8 +15,6 @@ from mesasym import cache
 from mesasym.cli import main
 from mesasym.symbolic import reduced_flow
 
-PACKAGE = Path(cache.__file__).resolve().parent
-
 
 @pytest.fixture
 def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -25,23 +22,6 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("MESASYM_CACHE_DIR", str(directory))
     yield directory
     cache.set_enabled(True)  # a command run with --no-cache turns it off for the process
-
-
-def _forget() -> None:
-    """Forget the closures and imports read so far (a test edits the package copy)."""
-    cache.module_closure.cache_clear()
-    cache._imported.cache_clear()
-
-
-@pytest.fixture
-def package_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the package that :mod:`mesasym.cache` fingerprints instead of the real one."""
-    copy = tmp_path / "mesasym"
-    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(cache, "_PACKAGE_DIR", copy)
-    _forget()
-    yield copy
-    _forget()
 
 
 def _imported_in_a_fresh_process(module: str) -> set[str]:
@@ -67,11 +47,9 @@ def test_an_edit_inside_the_closure_changes_the_digest_one_outside_does_not(pack
     before = cache.code_digest("mesasym.symbolic.reduced_flow")
     outside = package_copy / "numeric" / "model.py"
     outside.write_text(outside.read_text() + "\n# an edit the derivation does not see\n")
-    _forget()
     assert cache.code_digest("mesasym.symbolic.reduced_flow") == before
     inside = package_copy / "symbolic" / "sums.py"  # imported by reduced_flow
     inside.write_text(inside.read_text() + "\n# an edit of the deriving code\n")
-    _forget()
     assert cache.code_digest("mesasym.symbolic.reduced_flow") != before
 
 
@@ -108,7 +86,6 @@ def test_changed_code_is_recomputed(cache_dir: Path, package_copy: Path) -> None
     disk.get_or_compute("k", compute)
     errors = package_copy / "errors.py"
     errors.write_text(errors.read_text() + "\n# changed\n")
-    _forget()
     disk.get_or_compute("k", compute)
     assert len(calls) == 2
 

@@ -5,7 +5,7 @@ command's Python API in the worker process. The client collects rows as they
 arrive and writes them in batches (:class:`mesasym.sweep.store.ResultStore`):
 a part file at most every ``flush_seconds`` or ``batch`` rows, and at the end
 or on interruption. Points already in the table (same point id: command,
-options and mesasym version) are skipped; with ``retry_failed`` the rows with
+options and the hash of the code that computes it) are skipped; with ``retry_failed`` the rows with
 ``status = "error"`` are run again.
 
 Fault tolerance is Dask's: a task whose worker dies is rescheduled on another
@@ -28,7 +28,7 @@ from typing import Any
 from mesasym.errors import InvalidInputError
 from mesasym.sweep import expr
 from mesasym.sweep.point import DONE, ERROR, run_point
-from mesasym.sweep.spec import Point, SweepSpec, command_module, command_parser
+from mesasym.sweep.spec import Point, SweepSpec, command_code, command_module, command_parser
 from mesasym.sweep.store import ResultStore, _atomic
 
 
@@ -99,11 +99,9 @@ def apply_columns(spec: SweepSpec, rows: list[dict[str, Any]]) -> list[str]:
     return sorted(problems)
 
 
-def worker_version() -> str:
-    """The mesasym version importable on a worker (checked against the client's)."""
-    from mesasym import __version__
-
-    return __version__
+def worker_code(command: str) -> str:
+    """The hash of the code that computes ``command`` on a worker (checked against the client's)."""
+    return command_code(command)
 
 
 def run_sweep(
@@ -120,13 +118,12 @@ def run_sweep(
     on_row: Callable[[dict[str, Any]], None] | None = None,
 ) -> SweepSummary:
     """Run every point of ``spec`` not yet in ``out``'s table; see the module docstring."""
-    from mesasym import __version__
-
     start = time.perf_counter()
     store = ResultStore(out)
     store.create()
     _atomic(store.out / "spec.toml", lambda tmp: tmp.write_text(spec.source, encoding="utf-8"))
-    points = spec.points(__version__)
+    code = command_code(spec.command)
+    points = spec.points(code)
     existing = {r["point_id"]: r.get("status") for r in store.rows()}
     todo = [p for p in points if p.point_id not in existing or (retry_failed and existing[p.point_id] == ERROR)]
     summary = SweepSummary(str(out), spec.command, len(points), len(points) - len(todo), table=str(store.parquet))
@@ -157,13 +154,16 @@ def run_sweep(
                     raise InvalidInputError(f"--scheduler {scheduler!r}: cannot connect ({error})") from None
         summary.scheduler = str(client.scheduler.address)
         try:
-            versions = client.run(worker_version)
+            codes = client.run(worker_code, spec.command)
         except ImportError as error:
             raise InvalidInputError(f"the Dask workers cannot import mesasym ({error}); install it where they run") from None
-        summary.workers = len(versions)
-        wrong = {w: v for w, v in versions.items() if v != __version__}
+        summary.workers = len(codes)
+        wrong = sorted(w for w, c in codes.items() if c != code)
         if wrong:
-            raise InvalidInputError(f"workers run another mesasym version than {__version__}: {wrong}")
+            raise InvalidInputError(
+                f"workers {', '.join(wrong)} run other code for {spec.command!r} than this machine "
+                "(another mesasym version or a changed file); install the same mesasym where they run"
+            )
         _run_points(client, spec, todo, metas, store, summary, progress, flush_seconds, batch, on_row)
     finally:
         if own_client is not None:
