@@ -53,9 +53,10 @@ class SweepSummary:
         return asdict(self)
 
 
-def point_meta(spec: SweepSpec, point: Point, parser: Any) -> dict[str, Any]:
-    """The columns a point's row starts with: ids, axis values, options as passed, the seed used."""
-    meta: dict[str, Any] = {"point_id": point.point_id, "point_index": point.index}
+def point_meta(spec: SweepSpec, point: Point, parser: Any, code: str) -> dict[str, Any]:
+    """The columns a point's row starts with: ids, the hash of the code that computes it, axis
+    values, options as passed, the seed used."""
+    meta: dict[str, Any] = {"point_id": point.point_id, "point_index": point.index, "code": code}
     meta.update(point.axes)
     for option, value in point.options.items():
         meta[f"option.{option.lstrip('-')}"] = value
@@ -133,7 +134,7 @@ def run_sweep(
         summary.seconds = round(time.perf_counter() - start, 3)
         return summary
     parser = command_parser(command_module(spec.command))
-    metas = {p.point_id: point_meta(spec, p, parser) for p in todo}
+    metas = {p.point_id: point_meta(spec, p, parser, code) for p in todo}
 
     own_cluster = own_client = None
     try:

@@ -63,7 +63,7 @@ NOT_SWEEPABLE = frozenset({"sweep", "reproduce", "property-test"})
 RESERVED_OPTIONS = frozenset({"json", "plot", "latex", "history", "quiet", "debug", "out", "help"})
 #: Column names a sweep fills in itself.
 META_COLUMNS = (
-    "point_id", "command", "status", "error", "exit_status", "verdict", "wall_seconds", "cpu_seconds", "worker",
+    "point_id", "code", "command", "status", "error", "exit_status", "verdict", "wall_seconds", "cpu_seconds", "worker",
     "mesasym_version", "seed",
 )
 _TOP_KEYS = {"command", "description", "timeout", "options", "axes", "zip", "columns", "plot"}
