@@ -75,7 +75,7 @@ def test_sampler_matches_exact_moments(spec: str) -> None:
         ("damped:r=1.5", "r=1.5 must be a number with 0 < r <= 1"),
         ("damped:r=0", "r=0 must be a number with 0 < r <= 1"),
         ("damped", "missing key 'r'"),
-        ("brownian", "unknown process 'brownian'"),
+        ("brownian", "unknown process name 'brownian'.*valid names are: uniform, roots, von-mises, damped, mixture"),
         ("roots:k=2,k=3", "given twice"),
         ("roots:n=2", "unknown key 'n'"),
         ("mixture:components=[roots:k=2],[uniform];weights=1/2,1/3", "sum exactly to 1"),

@@ -100,6 +100,8 @@ class InitialTokenDistribution(ABC):
     name: ClassVar[str]
     #: Spec keys as ``(key, is_list, default_text_or_None)``, in spec order.
     _spec_keys: ClassVar[tuple[tuple[str, bool, str | None], ...]] = ()
+    #: List keys whose entries are bracketed law specs (parsed into laws by the spec parser).
+    _law_keys: ClassVar[tuple[str, ...]] = ()
 
     @property
     def fixed_dimension(self) -> int | None:

@@ -334,36 +334,3 @@ def _monomial_text(indices: Sequence[int]) -> str:
         power = counts[coordinate]
         parts.append(f"x_{{1,{coordinate + 1}}}" + (f"^{power}" if power > 1 else ""))
     return " ".join(parts) if parts else "1"
-
-
-def _split_top_level(text: str, separators: str) -> list[str]:
-    """Split ``text`` at ``separators`` that are outside brackets and parentheses."""
-    parts, depth, current = [], 0, []
-    for char in text:
-        if char in "[(":
-            depth += 1
-        elif char in "])":
-            depth -= 1
-            if depth < 0:
-                raise InvalidInputError(f"unbalanced brackets in {text!r}")
-        if char in separators and depth == 0:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    if depth != 0:
-        raise InvalidInputError(f"unbalanced brackets in {text!r}")
-    parts.append("".join(current))
-    return parts
-
-
-def _find_top_level(text: str, char: str) -> int:
-    depth = 0
-    for position, c in enumerate(text):
-        if c in "[(":
-            depth += 1
-        elif c in "])":
-            depth -= 1
-        elif c == char and depth == 0:
-            return position
-    return -1

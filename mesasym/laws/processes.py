@@ -42,20 +42,19 @@ import numpy as np
 import sympy
 
 from mesasym.errors import InvalidInputError
+from mesasym.specs import Key, parse_spec, unbracket
 from mesasym.laws.families import _cumulative
 from mesasym.laws.numbers import (
     _as_index,
     _check_count,
     _check_rng,
     _exact,
-    _find_top_level,
     _format_number,
     _is_finite,
     _is_zero,
     _probabilities,
     _sign,
     _show,
-    _split_top_level,
     _values_tuple,
 )
 
@@ -329,12 +328,19 @@ _FAMILIES: dict[str, type[TransitionLaw]] = {
 #: The valid process spec names, in documentation order.
 PROCESS_NAMES: tuple[str, ...] = tuple(_FAMILIES)
 
-_KEYS = {"uniform": (), "roots": ("k",), "von-mises": ("kappa",), "damped": ("r",), "mixture": ("components", "weights")}
+_KEYS: dict[str, tuple[Key, ...]] = {
+    "uniform": (),
+    "roots": (Key("k"),),
+    "von-mises": (Key("kappa"),),
+    "damped": (Key("r"),),
+    "mixture": (Key("components", many=True), Key("weights", many=True)),
+}
 
 
 def parse_process(spec: str | TransitionLaw | None) -> TransitionLaw:
     """Parse a process spec (``uniform``, ``roots:k=4``, ``von-mises:kappa=2``, ``damped:r=0.8``,
-    ``mixture:components=[roots:k=2],[uniform];weights=1/2,1/2``) into a :class:`TransitionLaw`.
+    ``mixture:components=[roots:k=2],[uniform];weights=1/2,1/2``) into a :class:`TransitionLaw`
+    (grammar: :mod:`mesasym.specs`).
 
     ``None`` gives the paper's ``uniform``; a law is returned as it is. Numbers are read exactly
     (``0.8`` is ``4/5``); names and keys are case-insensitive; every key is required.
@@ -343,60 +349,17 @@ def parse_process(spec: str | TransitionLaw | None) -> TransitionLaw:
         return UniformPhases()
     if isinstance(spec, TransitionLaw):
         return spec
-    if not isinstance(spec, str):
-        raise InvalidInputError(f"process spec {spec!r} must be a string such as 'von-mises:kappa=2'")
-    text = spec.strip()
-    name, _, rest = text.partition(":")
-    name = name.strip().lower()
-    if name not in _FAMILIES:
-        raise InvalidInputError(
-            f"unknown process {name!r} in spec {text!r}; valid processes are: "
-            "uniform, roots:k=K, von-mises:kappa=K, damped:r=R, mixture:components=[...],[...];weights=w1,w2"
-        )
-    keys = _KEYS[name]
-    valid = ", ".join(keys) if keys else "none (this process has no parameters)"
-    given: dict[str, list[str]] = {}
-    current: str | None = None
-    if rest.strip():
-        for token in _split_top_level(rest, ",;"):
-            token = token.strip()
-            if not token:
-                raise InvalidInputError(f"{name}: empty parameter in process spec {text!r}")
-            equals = _find_top_level(token, "=")
-            if equals < 0:
-                if current is None or current not in ("components", "weights"):
-                    raise InvalidInputError(
-                        f"{name}: {token!r} in process spec {text!r} is not of the form key=value; valid keys: {valid}"
-                    )
-                given[current].append(token)
-                continue
-            key, value = token[:equals].strip().lower(), token[equals + 1 :].strip()
-            if key not in keys:
-                raise InvalidInputError(f"{name}: unknown key {key!r} in process spec {text!r}; valid keys: {valid}")
-            if key in given:
-                raise InvalidInputError(f"{name}: key {key!r} is given twice in process spec {text!r}")
-            if not value:
-                raise InvalidInputError(f"{name}: key {key!r} has no value in process spec {text!r}")
-            given[key] = [value]
-            current = key
-    missing = [key for key in keys if key not in given]
-    if missing:
-        raise InvalidInputError(f"{name}: missing key {missing[0]!r} in process spec {text!r}; valid keys: {valid}")
-    for key in keys:
-        if key not in ("components", "weights") and len(given[key]) > 1:
-            raise InvalidInputError(f"{name}: key {key!r} takes one value, got {', '.join(given[key])}")
-    if name == "uniform":
+    parsed = parse_spec(spec, kind="process", families=_KEYS)
+    values = parsed.values
+    if parsed.name == "uniform":
         return UniformPhases()
-    if name == "roots":
-        return RootsOfUnity(given["k"][0])
-    if name == "von-mises":
-        return VonMises(given["kappa"][0])
-    if name == "damped":
-        return Damped(given["r"][0])
-    components = []
-    for token in given["components"]:
-        token = token.strip()
-        if not (token.startswith("[") and token.endswith("]")):
-            raise InvalidInputError(f"mixture: component {token!r} must be written in brackets, e.g. [roots:k=2]")
-        components.append(parse_process(token[1:-1]))
-    return ProcessMixture(tuple(components), tuple(given["weights"]))
+    if parsed.name == "roots":
+        return RootsOfUnity(values["k"])
+    if parsed.name == "von-mises":
+        return VonMises(values["kappa"])
+    if parsed.name == "damped":
+        return Damped(values["r"])
+    components = tuple(
+        parse_process(unbracket(token, what="mixture: each component")) for token in values["components"]
+    )
+    return ProcessMixture(components, tuple(values["weights"]))

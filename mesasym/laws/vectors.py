@@ -14,6 +14,7 @@ import sympy
 from mesasym.errors import InvalidInputError
 from mesasym.laws.base import InitialTokenDistribution
 from mesasym.laws.families import _cumulative, _merge_atoms
+from mesasym.specs import split_top_level, unbracket
 from mesasym.laws.numbers import (
     _check_count,
     _check_rng,
@@ -22,7 +23,6 @@ from mesasym.laws.numbers import (
     _positive_finite,
     _probabilities,
     _real_finite,
-    _split_top_level,
     _values_tuple,
 )
 
@@ -95,15 +95,6 @@ class Ones(InitialTokenDistribution):
         return sympy.Integer(1)
 
 
-def _parse_bracketed(token: str, what: str, family: str) -> str:
-    text = token.strip()
-    if not (text.startswith("[") and text.endswith("]")):
-        raise InvalidInputError(
-            f"{family}: each entry of {what} must be written in brackets, e.g. [1,0], got {text!r}"
-        )
-    return text[1:-1]
-
-
 @dataclass(frozen=True)
 class DiscreteVectorLaw(InitialTokenDistribution):
     r"""The general discrete law: ``x_1 = atoms[a]`` (a vector in ``R^d``) with probability ``probs[a]``.
@@ -171,7 +162,7 @@ class DiscreteVectorLaw(InitialTokenDistribution):
     @classmethod
     def _from_spec_values(cls, values: dict[str, Any]) -> InitialTokenDistribution:
         atoms = [
-            [v for v in _split_top_level(_parse_bracketed(token, "atoms", cls.name), ",")]
+            split_top_level(unbracket(token, what=f"{cls.name}: each entry of atoms"), ",")
             for token in values["atoms"]
         ]
         return cls(atoms=atoms, probs=values["probs"])
@@ -232,6 +223,7 @@ class Mixture(InitialTokenDistribution):
         ("components", True, None),
         ("weights", True, None),
     )
+    _law_keys: ClassVar[tuple[str, ...]] = ("components",)
 
     def __post_init__(self) -> None:
         components = _values_tuple(self.components, "components", self.name)
@@ -280,15 +272,8 @@ class Mixture(InitialTokenDistribution):
 
     @classmethod
     def _from_spec_values(cls, values: dict[str, Any]) -> InitialTokenDistribution:
-        from mesasym.laws.spec import (
-            parse_distribution,  # the spec parser knows this class: import late
-        )
-
-        components = [
-            parse_distribution(_parse_bracketed(token, "components", cls.name))
-            for token in values["components"]
-        ]
-        return cls(components=components, weights=values["weights"])
+        # ``components`` arrive as laws: the parser parses each bracketed spec (``_law_keys``).
+        return cls(components=list(values["components"]), weights=values["weights"])
 
     def sample(self, rng: np.random.Generator, n: int, d: int) -> np.ndarray:
         _check_rng(rng)
