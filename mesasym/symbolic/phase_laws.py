@@ -50,15 +50,16 @@ import sympy as sp
 
 from mesasym.errors import InvalidInputError
 from mesasym.laws import InitialTokenDistribution, TransitionLaw, parse_process
+from mesasym.laws.coincidences import set_partitions
 from mesasym.laws.processes import Damped, ProcessMixture, UniformPhases
 from mesasym.symbolic import symbols as S
 from mesasym.symbolic.invariance import invariance_table
 from mesasym.symbolic.manifold_loss import (
     I_IDX,
     IP_IDX,
-    _block_algebra,
-    _scalar_and_factors,
-    _time_index,
+    block_algebra,
+    scalar_and_factors,
+    time_index,
 )
 
 __all__ = [
@@ -108,13 +109,13 @@ class PhaseTerm:
 @functools.lru_cache(maxsize=1)
 def manifold_phase_terms() -> tuple[PhaseTerm, PhaseTerm, PhaseTerm]:
     """``(quadratic, cross, constant)`` from the block algebra of the model (symbolic ``d``)."""
-    top, residual_top = _block_algebra()
+    top, residual_top = block_algebra()
     if not residual_top.is_ZeroMatrix:
         raise AssertionError("the output slot of e_t is not zero")
-    scalar, factors = _scalar_and_factors(top)
+    scalar, factors = scalar_and_factors(top)
     if len(factors) != 3 or not isinstance(factors[1], sp.Adjoint) or sp.expand(scalar - S.A * S.B) != 0:
         raise AssertionError(f"unexpected block form {top}")
-    times = [_time_index(factors[0].name), _time_index(factors[1].arg.name), _time_index(factors[2].name)]
+    times = [time_index(factors[0].name), time_index(factors[1].arg.name), time_index(factors[2].name)]
     lower = 1
     while any(sp.sympify(tm).subs(I_IDX, lower) == 0 for tm in times):  # x_0 = 0
         lower += 1
@@ -135,27 +136,13 @@ def manifold_phase_terms() -> tuple[PhaseTerm, PhaseTerm, PhaseTerm]:
     return quadratic, cross, constant
 
 
-def _partitions(n: int) -> list[tuple[int, ...]]:
-    out: list[tuple[int, ...]] = []
-
-    def grow(prefix: list[int], top: int) -> None:
-        if len(prefix) == n:
-            out.append(tuple(prefix))
-            return
-        for label in range(top + 2):
-            grow(prefix + [label], max(top, label))
-
-    grow([0], 0)
-    return out
-
-
 @functools.lru_cache(maxsize=8)
 def _term_structure(term: PhaseTerm):
     """Per coincidence pattern: the block powers of ``x_1`` and the affine exponents ``(a, b)`` per block
     as coefficient tuples over ``(1, t, i, i')``."""
     variables = (S.t, I_IDX, IP_IDX)
     out = []
-    for partition in _partitions(len(term.labels)):
+    for partition in set_partitions(len(term.labels)):
         block_of = dict(zip(term.labels, partition))
         n_blocks = max(partition) + 1
         powers = [0] * n_blocks
