@@ -43,19 +43,19 @@ import sympy
 
 from mesasym.errors import InvalidInputError
 from mesasym.specs import Key, parse_spec, unbracket
-from mesasym.laws.families import _cumulative
+from mesasym.laws.families import cumulative_probs
 from mesasym.laws.numbers import (
-    _as_index,
-    _check_count,
-    _check_rng,
-    _exact,
-    _format_number,
-    _is_finite,
-    _is_zero,
-    _probabilities,
-    _sign,
-    _show,
-    _values_tuple,
+    as_index,
+    check_count,
+    check_rng,
+    exact_number,
+    format_number,
+    is_finite_number,
+    is_zero_number,
+    check_probabilities,
+    sign_of,
+    show_number,
+    values_tuple,
 )
 
 __all__ = [
@@ -87,7 +87,7 @@ class TransitionLaw(ABC):
 
     def spec(self) -> str:
         """Canonical text spec; ``parse_process(law.spec()) == law``."""
-        items = [(key, _format_number(getattr(self, key))) for key, _ in self._spec_keys]
+        items = [(key, format_number(getattr(self, key))) for key, _ in self._spec_keys]
         return self.name + (":" + ",".join(f"{k}={v}" for k, v in items) if items else "")
 
     def __str__(self) -> str:
@@ -106,8 +106,8 @@ class TransitionLaw(ABC):
 
         ``modulus`` is ``None`` when :math:`|\\lambda| = 1` for every draw of this law.
         """
-        _check_rng(rng)
-        shape = (_check_count(n), _as_index(d, "d"))
+        check_rng(rng)
+        shape = (check_count(n), as_index(d, "d"))
         if shape[1] < 1:
             raise InvalidInputError(f"d={d!r} must be a positive integer (the token dimension)")
         return self._sample(rng, shape)
@@ -124,7 +124,7 @@ class TransitionLaw(ABC):
 
     def moment_matrix(self, n: int) -> np.ndarray:
         """Float64 ``(n+1, n+1)`` array ``M[a, b]`` = :math:`E[\\lambda^a \\bar\\lambda^b]`, ``a, b <= n``."""
-        size = _as_index(n, "n")
+        size = as_index(n, "n")
         if size < 0:
             raise InvalidInputError(f"n={n!r} must be a non-negative integer")
         return _moment_matrix(self, size).copy()
@@ -174,9 +174,9 @@ class RootsOfUnity(TransitionLaw):
     _spec_keys: ClassVar[tuple[tuple[str, str | None], ...]] = (("k", None),)
 
     def __post_init__(self) -> None:
-        value = _exact(self.k, "k", self.name)
+        value = exact_number(self.k, "k", self.name)
         if not (isinstance(value, sympy.Integer) and value >= 1):
-            raise InvalidInputError(f"{self.name}: k={_show(self.k)} must be an integer >= 1 (the number of roots)")
+            raise InvalidInputError(f"{self.name}: k={show_number(self.k)} must be an integer >= 1 (the number of roots)")
         object.__setattr__(self, "k", int(value))
 
     def spec(self) -> str:
@@ -199,10 +199,10 @@ class VonMises(TransitionLaw):
     _spec_keys: ClassVar[tuple[tuple[str, str | None], ...]] = (("kappa", None),)
 
     def __post_init__(self) -> None:
-        value = _exact(self.kappa, "kappa", self.name)
-        if not _is_finite(value) or _sign(value) < 0:
+        value = exact_number(self.kappa, "kappa", self.name)
+        if not is_finite_number(value) or sign_of(value) < 0:
             raise InvalidInputError(
-                f"{self.name}: kappa={_show(self.kappa)} must be a finite number >= 0 (the concentration)"
+                f"{self.name}: kappa={show_number(self.kappa)} must be a finite number >= 0 (the concentration)"
             )
         object.__setattr__(self, "kappa", value)
 
@@ -211,7 +211,7 @@ class VonMises(TransitionLaw):
         m = abs(a - b)
         if m == 0:
             return sympy.Integer(1)
-        if _is_zero(self.kappa):
+        if is_zero_number(self.kappa):
             return sympy.Integer(0)
         return sympy.besseli(m, self.kappa) / sympy.besseli(0, self.kappa)
 
@@ -237,16 +237,16 @@ class Damped(TransitionLaw):
     _spec_keys: ClassVar[tuple[tuple[str, str | None], ...]] = (("r", None),)
 
     def __post_init__(self) -> None:
-        value = _exact(self.r, "r", self.name)
-        if not _is_finite(value) or _sign(value) <= 0 or _sign(value - 1) > 0:
+        value = exact_number(self.r, "r", self.name)
+        if not is_finite_number(value) or sign_of(value) <= 0 or sign_of(value - 1) > 0:
             raise InvalidInputError(
-                f"{self.name}: r={_show(self.r)} must be a number with 0 < r <= 1 (the modulus of every eigenvalue)"
+                f"{self.name}: r={show_number(self.r)} must be a number with 0 < r <= 1 (the modulus of every eigenvalue)"
             )
         object.__setattr__(self, "r", value)
 
     @property
     def unit_modulus(self) -> bool:
-        return bool(_is_zero(self.r - 1))
+        return bool(is_zero_number(self.r - 1))
 
     def moment(self, a: int, b: int) -> sympy.Expr:
         a, b = _exponents(a, b)
@@ -265,8 +265,8 @@ class ProcessMixture(TransitionLaw):
     name: ClassVar[str] = "mixture"
 
     def __post_init__(self) -> None:
-        components = _values_tuple(self.components, "components", self.name)
-        raw = _values_tuple(self.weights, "weights", self.name)
+        components = values_tuple(self.components, "components", self.name)
+        raw = values_tuple(self.weights, "weights", self.name)
         if len(components) != len(raw):
             raise InvalidInputError(
                 f"{self.name}: components has {len(components)} entries but weights has {len(raw)}; "
@@ -276,7 +276,7 @@ class ProcessMixture(TransitionLaw):
             if not isinstance(component, TransitionLaw):
                 raise InvalidInputError(f"{self.name}: components[{c}]={component!r} is not a transition law")
         object.__setattr__(self, "components", tuple(components))
-        object.__setattr__(self, "weights", _probabilities(raw, "weights", self.name))
+        object.__setattr__(self, "weights", check_probabilities(raw, "weights", self.name))
 
     @property
     def unit_modulus(self) -> bool:
@@ -284,7 +284,7 @@ class ProcessMixture(TransitionLaw):
 
     def spec(self) -> str:
         components = ",".join(f"[{c.spec()}]" for c in self.components)
-        weights = ",".join(_format_number(w) for w in self.weights)
+        weights = ",".join(format_number(w) for w in self.weights)
         return f"{self.name}:components={components};weights={weights}"
 
     def moment(self, a: int, b: int) -> sympy.Expr:
@@ -297,7 +297,7 @@ class ProcessMixture(TransitionLaw):
         )
 
     def _sample(self, rng, shape):
-        which = np.searchsorted(_cumulative(self.weights), rng.random(shape), side="right")
+        which = np.searchsorted(cumulative_probs(self.weights), rng.random(shape), side="right")
         theta = np.empty(shape)
         modulus = None if self.unit_modulus else np.ones(shape)
         for c, component in enumerate(self.components):
@@ -310,7 +310,7 @@ class ProcessMixture(TransitionLaw):
 
 
 def _exponents(a: Any, b: Any) -> tuple[int, int]:
-    a, b = _as_index(a, "exponent a"), _as_index(b, "exponent b")
+    a, b = as_index(a, "exponent a"), as_index(b, "exponent b")
     if a < 0 or b < 0:
         raise InvalidInputError(f"exponents a={a}, b={b} of E[lambda^a conj(lambda)^b] must be integers >= 0")
     return a, b

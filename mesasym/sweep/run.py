@@ -29,7 +29,7 @@ from mesasym.errors import InvalidInputError
 from mesasym.sweep import expr
 from mesasym.sweep.point import DONE, ERROR, run_point
 from mesasym.sweep.spec import Point, SweepSpec, command_code, command_module, command_parser
-from mesasym.sweep.store import ResultStore, _atomic
+from mesasym.sweep.store import ResultStore, atomic_write
 
 
 @dataclass
@@ -122,7 +122,7 @@ def run_sweep(
     start = time.perf_counter()
     store = ResultStore(out)
     store.create()
-    _atomic(store.out / "spec.toml", lambda tmp: tmp.write_text(spec.source, encoding="utf-8"))
+    atomic_write(store.out / "spec.toml", lambda tmp: tmp.write_text(spec.source, encoding="utf-8"))
     code = command_code(spec.command)
     points = spec.points(code)
     existing = {r["point_id"]: r.get("status") for r in store.rows()}
