@@ -187,10 +187,22 @@ def decimal_text(value: Any) -> str:
 SEQUENCE_ENTRIES_MAX = 2 * 10**7
 
 
-#: Largest training work ``n * T * d * steps`` (sequence entries times gradient steps). Measured: one
-#: loss + gradient evaluation handles ~10^7 entries per second on the reference machine, so the bound
-#: is about 1.5 hours; the authors' Figure 1 (--sequences 10000) is 1.6 * 10^10.
-TRAINING_WORK_MAX = 5 * 10**10
+#: Measured speed of Monte Carlo training on the reference machine class (2 shared cores), in
+#: sequence entries times gradient steps per second: one loss + gradient evaluation of the compiled
+#: kernel at the authors' size, complex128 (the slower dtype); ``benchmarks/bench_budgets.py``.
+TRAINING_RATE = 6e7
+#: Largest training work ``n * T * d * steps`` (sequence entries times gradient steps): about 1.5 hours
+#: at :data:`TRAINING_RATE`. The authors' Figure 1 (--sequences 10000) is 1.6 * 10^10.
+TRAINING_WORK_MAX = 3 * 10**11
+
+
+def expected_training_seconds(work: float) -> float:
+    """The expected time of training ``work = n * T * d * steps`` at :data:`TRAINING_RATE`."""
+    return work / TRAINING_RATE
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} hours" if seconds >= 5400 else f"{seconds / 60:.0f} minutes"
 
 
 def require_training_budget(n: int, T: int, d: int, steps: int, what: str) -> None:
@@ -200,8 +212,10 @@ def require_training_budget(n: int, T: int, d: int, steps: int, what: str) -> No
     work = n * T * d * steps
     if work > TRAINING_WORK_MAX:
         raise InvalidInputError(
-            f"{what}: n*T*d*steps = {n}*{T}*{d}*{steps} = {work:.3g} exceeds {TRAINING_WORK_MAX:.0e} "
-            "(about 1.5 hours of training); use fewer sequences or steps"
+            f"{what}: n*T*d*steps = {n}*{T}*{d}*{steps} = {work:.3g} exceeds {TRAINING_WORK_MAX:.0e}; it would take "
+            f"about {_duration(expected_training_seconds(work))} at the measured {TRAINING_RATE:.0e} entries*steps "
+            f"per second (the limit is {_duration(expected_training_seconds(TRAINING_WORK_MAX))}); "
+            "use fewer sequences or steps"
         )
 
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from mesasym.numeric.sequences import sample_sequences
 from mesasym.errors import DivergenceError, require
+from mesasym.numeric.history import Recorder
 from mesasym.numeric.model import Parameters, loss_and_gradient, prefix_grams
 
 if TYPE_CHECKING:
@@ -231,11 +232,7 @@ def train(
     """
     require(isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0, f"lr={lr!r} must be a positive finite number")
     require(isinstance(steps, (int, np.integer)) and steps >= 0, f"steps={steps!r} must be an integer >= 0")
-    require(
-        isinstance(record_every, (int, np.integer)) and record_every >= 1,
-        f"record_every={record_every!r} must be an integer >= 1",
-    )
-    rows: list[tuple[float, ...]] = []
+    recorder = Recorder(every=record_every, last=steps)  # checks record_every
     params = params0.clip_red_off_diagonals() if clip else params0
     initial_loss = math.nan
     value = math.nan
@@ -259,8 +256,10 @@ def train(
         previous = value
         if on_step is not None:
             on_step(step, params, value)
-        if step % record_every == 0 or step == steps:
-            rows.append((step, step * lr, params.a, params.b, params.ab, params.off_manifold_norm(), value))
+        if recorder.due(step):
+            recorder.record(
+                step, tau=step * lr, a=params.a, b=params.b, ab=params.ab, off_manifold=params.off_manifold_norm(), loss=value
+            )
             if progress is not None:
                 progress(step, value)
         if step == steps:
@@ -268,14 +267,14 @@ def train(
         params = params.step(gradient, lr)
         if clip:
             params = params.clip_red_off_diagonals()
-    columns = np.array(rows, dtype=np.float64).T
+    columns = recorder.columns()
     history = TrainingHistory(
-        step=columns[0].astype(np.int64),
-        tau=columns[1],
-        a=columns[2],
-        b=columns[3],
-        ab=columns[4],
-        off_manifold=columns[5],
-        loss=columns[6],
+        step=columns["step"],
+        tau=columns["tau"],
+        a=columns["a"],
+        b=columns["b"],
+        ab=columns["ab"],
+        off_manifold=columns["off_manifold"],
+        loss=columns["loss"],
     )
     return TrainingResult(params=params, history=history, lr=float(lr), steps=int(steps), clip=clip, final_loss=value)

@@ -35,6 +35,7 @@ import numpy as np
 from scipy.integrate import BDF, DOP853, LSODA, RK45, Radau
 
 from mesasym.errors import require
+from mesasym.numeric.history import Recorder
 from mesasym.numeric.population.objective import PopulationObjective
 from mesasym.numeric.model import Parameters, single_threaded_blas
 
@@ -196,20 +197,23 @@ def population_flow(
         taus, states, converged, message = _integrate(
             _SOLVERS[method](rhs, 0.0, x0, float(tau_max), rtol=rtol, atol=atol, **kwargs), stationary, max_steps
         )
-        records = []
-        for x in states:
+        history = Recorder()
+        for k, x in enumerate(states):
             params = _unpack(x, initial)
             value, gradient = objective.loss_and_gradient(params)
-            records.append((params.a, params.b, params.ab, params.off_manifold_norm(), value, gradient.norm()))
-    columns = np.array(records, dtype=np.float64).T
+            history.record(
+                k, a=params.a, b=params.b, ab=params.ab, off_manifold=params.off_manifold_norm(), loss=value,
+                grad_norm=gradient.norm(),
+            )
+    columns = history.columns()
     return FlowResult(
         tau=np.asarray(taus, dtype=np.float64),
-        a=columns[0],
-        b=columns[1],
-        ab=columns[2],
-        off_manifold=columns[3],
-        loss=columns[4],
-        grad_norm=columns[5],
+        a=columns["a"],
+        b=columns["b"],
+        ab=columns["ab"],
+        off_manifold=columns["off_manifold"],
+        loss=columns["loss"],
+        grad_norm=columns["grad_norm"],
         initial=initial,
         final=_unpack(states[-1], initial),
         converged=bool(converged),
