@@ -25,6 +25,7 @@ BENCHMARKS = (
     ("bench_check_fixed_point.py", ["--repeat", "1"]),
     ("bench_capability.py", ["--quick"]),
     ("bench_sweep.py", ["--quick"]),
+    ("bench_budgets.py", ["--quick"]),
 )
 
 

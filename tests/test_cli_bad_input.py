@@ -42,6 +42,7 @@ BAD_INPUT: dict[str, list[tuple[list[str], str]]] = {
         (["--engine", "monte-carlo", "--samples", "1000000"], "fit in memory"),
         (["--steps", "0"], "argument --steps"),
         (["--engine", "monte-carlo", "--steps", "1000000", "--lr", "0.001"], "it would take about"),
+        (["--T", "1000", "--process", "von-mises:kappa=2"], "at most T=120"),
         (["--lr", "0"], "argument --lr: '0' must be a finite number > 0"),
         (["--lr", "nan"], "argument --lr"),
         (["--alpha", "0"], "argument --alpha"),
@@ -85,6 +86,7 @@ BAD_INPUT: dict[str, list[tuple[list[str], str]]] = {
         (["--dist", "gaussian", "--seed", "x"], "argument --seed"),
     ],
     "explore": [
+        (["--dist", "gaussian", "--T", "300", "--process", "roots:k=4"], "at most T=120"),
         ([], "required: --dist"),
         (["--dist", "ones", "--T", "2001"], "<= 2000"),
         (["--dist", "ones", "--d", "9"], "<= 8"),

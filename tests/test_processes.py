@@ -106,3 +106,13 @@ def test_process_sequences_follow_the_recursion() -> None:
         assert np.allclose(s.X[:, 1:], lam[:, None, :] * s.X[:, :-1], rtol=1e-13, atol=1e-14)
         if spec.startswith("roots"):
             assert np.allclose(lam**3, 1.0)
+
+
+def test_process_tables_are_refused_past_their_measured_budget_before_any_work() -> None:
+    from mesasym.errors import InvalidInputError
+    from mesasym.numeric.population import process_tables as P
+
+    P.require_process_tables(P.PROCESS_TABLES_T_MAX)  # the edge is accepted
+    with pytest.raises(InvalidInputError, match=rf"T={P.PROCESS_TABLES_T_MAX + 1}: .* would take about .* at most T="):
+        P.process_count_tables(P.PROCESS_TABLES_T_MAX + 1, parse_process("roots:k=3"))
+    assert P.BYTES_PER_T3 * P.PROCESS_TABLES_T_MAX**3 <= 2.5 * 2**30  # the stated budget: about 2 GiB

@@ -161,6 +161,7 @@ def _check_numeric_range(args: argparse.Namespace) -> None:
             f"--a0={O.decimal_text(args.a0)}, --b0={O.decimal_text(args.b0)}: max(|a0|, |b0|) * scale = {start:.3g} "
             f"must be <= {SCALED_START_MAX:g} for the numeric engines (the loss is quartic in (a, b))"
         )
+    O.require_process_budget(getattr(args, "process", None), args.T)
     if args.engine == "monte-carlo" or d > 8:
         O.require_sequence_budget(args.samples, args.T, d, "--samples")
         if args.steps is not None:  # the training and its jackknife: G trainings on (G-1)/G of the sample, ~G in all

@@ -54,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
             "to the saddle at the origin"
         )
     start = (float(args.a0), float(args.b0))
+    O.require_process_budget(args.process, T)
     if args.plot is not None:
         from mesasym.report.plots import require_matplotlib
 

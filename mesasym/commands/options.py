@@ -182,14 +182,15 @@ def decimal_text(value: Any) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-#: Largest number of sequence entries ``n * T * d`` held in memory at once (complex128: 16 bytes each,
-#: and training keeps a few arrays of that size): 2 * 10^7 entries is ~0.3 GB per array.
+#: Largest number of sequence entries ``n * T * d`` held in memory at once: a complex128 sample and its
+#: training objective take 48 bytes per entry at their peak (measured, ``benchmarks/bench_budgets.py``),
+#: so 2 * 10^7 entries is about 0.9 GiB.
 SEQUENCE_ENTRIES_MAX = 2 * 10**7
 
 
-#: Measured speed of Monte Carlo training on the reference machine class (2 shared cores), in
-#: sequence entries times gradient steps per second: one loss + gradient evaluation of the compiled
-#: kernel at the authors' size, complex128 (the slower dtype); ``benchmarks/bench_budgets.py``.
+#: Measured speed of Monte Carlo training on the reference machine class, in sequence entries times
+#: gradient steps per second of an idle core: one loss + gradient evaluation of the compiled kernel at
+#: the authors' size, complex128 (the slower dtype), 6.3-6.6e7 per CPU second; ``benchmarks/bench_budgets.py``.
 TRAINING_RATE = 6e7
 #: Largest training work ``n * T * d * steps`` (sequence entries times gradient steps): about 1.5 hours
 #: at :data:`TRAINING_RATE`. The authors' Figure 1 (--sequences 10000) is 1.6 * 10^10.
@@ -413,6 +414,17 @@ def add_process(parser: argparse.ArgumentParser, *, help: str | None = None) -> 
         or "law of the eigenvalues of W: uniform (the paper's, default), roots:k=K, von-mises:kappa=K, "
         "damped:r=R, mixture:components=[...],[...];weights=...",
     )
+
+
+def require_process_budget(process: Any, T: int) -> None:
+    """Refuse, before any work, a transition law other than the paper's whose population phase tables
+    at ``T`` exceed their measured budget (:func:`mesasym.numeric.population.process_tables.require_process_tables`)."""
+    from mesasym.laws import is_uniform_process, parse_process
+
+    if not is_uniform_process(parse_process(process)):
+        from mesasym.numeric.population.process_tables import require_process_tables
+
+        require_process_tables(T)
 
 
 def law_and_dimension(spec: str, d_given: int | None, default_d: int) -> tuple[Any, int]:
