@@ -200,19 +200,11 @@ def run_setting(
         record_every=max(1, n_steps),
         on_step=lambda k, p, v: population_history.record(k, population_ab=p.ab, population_test_loss=v),
     )
-    columns = {**history.columns(), **population_history.columns()}
     result = RunResult(
         setting=setting,
         init=init,
-        ab=columns["ab"],
-        train_loss=columns["train_loss"],
-        ratio_last=columns["ratio_last"],
-        ratio_last_se=columns["ratio_last_se"],
-        mse_last=columns["mse_last"],
-        mse_last_se=columns["mse_last_se"],
-        test_loss_population=columns["test_loss_population"],
-        population_ab=columns["population_ab"],
-        population_test_loss=columns["population_test_loss"],
+        **history.columns(step=False),  # ab, train_loss, ratio_last, ..., test_loss_population
+        **population_history.columns(step=False),  # population_ab, population_test_loss
         final_off_manifold=final.off_manifold_norm(),
         seconds=time.perf_counter() - start,
     )

@@ -55,9 +55,10 @@ class Recorder:
     def __len__(self) -> int:
         return len(self._steps)
 
-    def columns(self) -> Mapping[str, np.ndarray]:
-        """``{"step": int64 array, name: float64 array, ...}`` in recording order."""
+    def columns(self, *, step: bool = True) -> Mapping[str, np.ndarray]:
+        """``{"step": int64 array, name: float64 array, ...}`` in recording order (without ``step``
+        when ``step=False``, for a trainer whose result has its own time axis)."""
         table = np.array(self._rows, dtype=np.float64).reshape(len(self._rows), len(self.names))
-        out: dict[str, np.ndarray] = {"step": np.array(self._steps, dtype=np.int64)}
+        out: dict[str, np.ndarray] = {"step": np.array(self._steps, dtype=np.int64)} if step else {}
         out.update({name: table[:, i] for i, name in enumerate(self.names)})
         return out

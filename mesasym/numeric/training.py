@@ -267,14 +267,5 @@ def train(
         params = params.step(gradient, lr)
         if clip:
             params = params.clip_red_off_diagonals()
-    columns = recorder.columns()
-    history = TrainingHistory(
-        step=columns["step"],
-        tau=columns["tau"],
-        a=columns["a"],
-        b=columns["b"],
-        ab=columns["ab"],
-        off_manifold=columns["off_manifold"],
-        loss=columns["loss"],
-    )
+    history = TrainingHistory(**recorder.columns())  # the recorded columns are the history's fields
     return TrainingResult(params=params, history=history, lr=float(lr), steps=int(steps), clip=clip, final_loss=value)

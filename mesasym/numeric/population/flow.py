@@ -205,15 +205,9 @@ def population_flow(
                 k, a=params.a, b=params.b, ab=params.ab, off_manifold=params.off_manifold_norm(), loss=value,
                 grad_norm=gradient.norm(),
             )
-    columns = history.columns()
     return FlowResult(
         tau=np.asarray(taus, dtype=np.float64),
-        a=columns["a"],
-        b=columns["b"],
-        ab=columns["ab"],
-        off_manifold=columns["off_manifold"],
-        loss=columns["loss"],
-        grad_norm=columns["grad_norm"],
+        **history.columns(step=False),  # a, b, ab, off_manifold, loss, grad_norm
         initial=initial,
         final=_unpack(states[-1], initial),
         converged=bool(converged),
