@@ -71,6 +71,64 @@ def require_process_tables(T: int) -> None:
     )
 
 
+def _block_system(slots: tuple[Slot, ...], n_inner: int, partition: tuple[int, ...], shifts: tuple[int, ...]):
+    """``(lower bounds, blocks)``; each block is ``(plus coefficients, plus constant, minus ..., minus ...)``
+    over the time variables ``(t, inner...)``: its exponents of ``lambda`` and of ``conj(lambda)``."""
+    lower = [1] * n_inner
+    n_blocks = max(partition) + 1
+    plus = [[0] * (2 + n_inner) for _ in range(n_blocks)]  # coefficients..., constant
+    minus = [[0] * (2 + n_inner) for _ in range(n_blocks)]
+    for slot, block, s in zip(slots, partition, shifts):
+        offset = -1 - s if slot.shifted else 0
+        row = plus[block] if slot.sign > 0 else minus[block]
+        row[slot.var] += 1
+        row[-1] += offset
+        if slot.var > 0:
+            lower[slot.var - 1] = max(lower[slot.var - 1], 1 + s)
+    blocks = tuple(sorted((tuple(p), tuple(m)) for p, m in zip(plus, minus)))
+    return tuple(lower), blocks
+
+
+def _table(slots: tuple[Slot, ...], n_inner: int, T: int, weight_power: int, M: np.ndarray) -> tuple[np.ndarray, int]:
+    t_all = np.arange(2, T)
+    if n_inner == 1:
+        tt, ii = np.meshgrid(t_all, np.arange(1, T), indexing="ij")
+        keep = ii <= tt
+        variables = [tt[keep], ii[keep]]
+    else:
+        tt, ii, jj = np.meshgrid(t_all, np.arange(1, T), np.arange(1, T), indexing="ij")
+        keep = (ii <= tt) & (jj <= tt)
+        variables = [tt[keep], ii[keep], jj[keep]]
+    weights = 1.0 / (variables[0] - 1.0) ** weight_power
+    factor_cache: dict = {}
+
+    def exponent(row: tuple[int, ...]) -> np.ndarray:
+        value = np.full(variables[0].shape, row[-1], dtype=np.int64)
+        for var, c in enumerate(row[:-1]):
+            if c:
+                value = value + c * variables[var]
+        return value
+
+    def factor(block) -> np.ndarray:
+        if block not in factor_cache:
+            a, b = exponent(block[0]), exponent(block[1])
+            # Negative exponents only occur at grid points the lower bounds exclude.
+            factor_cache[block] = M[np.maximum(a, 0), np.maximum(b, 0)]
+        return factor_cache[block]
+
+    def value(system) -> float:
+        lower, blocks = system
+        mask = np.ones(variables[0].shape, dtype=bool)
+        for n, bound in enumerate(lower):
+            mask &= variables[1 + n] >= bound
+        product = np.where(mask, weights, 0.0)
+        for block in blocks:
+            product = product * factor(block)
+        return float(np.sum(product))
+
+    return fill_table(slots, lambda partition, shifts: _block_system(slots, n_inner, partition, shifts), value)
+
+
 @functools.lru_cache(maxsize=8)
 def process_count_tables(T: int, process) -> CountTables:
     """The phase tables ``N_G, N_h`` of the population engine for the transition law ``process``.
