@@ -85,7 +85,7 @@ def _imported(path: Path) -> frozenset[str]:
 
 @lru_cache(maxsize=None)
 def _imported_from(path: Path, _mtime_ns: int, _size: int) -> frozenset[str]:
-    """:func:`_imported` of one version of the file (memoized per modification time and size)."""
+    """``_imported`` of one version of the file (memoized per modification time and size)."""
     found: set[str] = set()
     for module, base, names in _IMPORT.findall(path.read_text(encoding="utf-8")):
         if module:

@@ -340,7 +340,7 @@ _KEYS: dict[str, tuple[Key, ...]] = {
 def parse_process(spec: str | TransitionLaw | None) -> TransitionLaw:
     """Parse a process spec (``uniform``, ``roots:k=4``, ``von-mises:kappa=2``, ``damped:r=0.8``,
     ``mixture:components=[roots:k=2],[uniform];weights=1/2,1/2``) into a :class:`TransitionLaw`
-    (grammar: :mod:`mesasym.specs`).
+    (grammar: ``mesasym.specs``).
 
     ``None`` gives the paper's ``uniform``; a law is returned as it is. Numbers are read exactly
     (``0.8`` is ``4/5``); names and keys are case-insensitive; every key is required.

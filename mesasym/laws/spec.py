@@ -44,7 +44,7 @@ _KEYS: dict[str, tuple[Key, ...]] = {
 
 
 def parse_distribution(spec: str) -> InitialTokenDistribution:
-    """Parse a text spec ``name`` or ``name:key=value,...`` into a law (grammar: :mod:`mesasym.specs`).
+    """Parse a text spec ``name`` or ``name:key=value,...`` into a law (grammar: ``mesasym.specs``).
 
     Parameters are separated by ``,`` or ``;``; a token without ``=`` continues
     the previous key's list (``discrete:values=-2,1,3;probs=0.2,0.5,0.3``).

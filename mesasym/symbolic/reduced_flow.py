@@ -158,7 +158,7 @@ _DISK = DiskCache("reduced-flow", [__name__])
 @lru_cache(maxsize=32)
 def _derive(T: sp.Expr, d: sp.Expr, kappas: tuple | None, second_moment: sp.Expr | None) -> ReducedFlow:
     """The derivation for these inputs, from memory, the disk cache (keyed by the inputs and the
-    source of this module and everything it imports) or :func:`_derive_now`."""
+    source of this module and everything it imports) or ``_derive_now``."""
     key = (sp.__version__, sp.srepr((T, d, kappas, second_moment)))
     return _DISK.get_or_compute(key, lambda: _derive_now(T, d, kappas, second_moment))
 
