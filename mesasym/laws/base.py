@@ -15,6 +15,8 @@ import sympy
 from mesasym.errors import InvalidInputError
 from mesasym.laws.numbers import (
     as_index,
+    check_count,
+    check_rng,
     format_number,
     is_finite_number,
     is_zero_number,
@@ -170,6 +172,13 @@ class InitialTokenDistribution(ABC):
     @abstractmethod
     def sample(self, rng: np.random.Generator, n: int, d: int) -> np.ndarray:
         """``n`` independent draws of ``x_1``, as a float64 array of shape ``(n, d)``."""
+
+    def _sample_count(self, rng: np.random.Generator, n: int, d: int) -> int:
+        """Check the arguments of :meth:`sample`; the number of draws."""
+        check_rng(rng)
+        count = check_count(n)
+        self.validate_dimension(d)
+        return count
 
     @abstractmethod
     def moment(self, indices: Sequence[int], d: int) -> sympy.Expr:

@@ -23,8 +23,6 @@ from mesasym.laws.base import (
     check_order,
 )
 from mesasym.laws.numbers import (
-    check_count,
-    check_rng,
     exact_number,
     is_finite_number,
     is_zero_number,
@@ -78,9 +76,7 @@ class IIDCoordinateLaw(InitialTokenDistribution):
 
     def sample(self, rng: np.random.Generator, n: int, d: int) -> np.ndarray:
         """``n`` draws of ``x_1``: an ``(n, d)`` float64 array of i.i.d. coordinates."""
-        check_rng(rng)
-        count = check_count(n)
-        self.validate_dimension(d)
+        count = self._sample_count(rng, n, d)
         out = np.asarray(self._sample_coordinates(rng, (count, int(d))), dtype=np.float64)
         return out
 

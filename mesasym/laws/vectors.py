@@ -16,8 +16,6 @@ from mesasym.laws.base import InitialTokenDistribution
 from mesasym.laws.families import cumulative_probs, merge_atoms
 from mesasym.specs import split_top_level, unbracket
 from mesasym.laws.numbers import (
-    check_count,
-    check_rng,
     format_number,
     is_zero_number,
     positive_finite,
@@ -52,9 +50,7 @@ class Sparse(InitialTokenDistribution):
         return True
 
     def sample(self, rng: np.random.Generator, n: int, d: int) -> np.ndarray:
-        check_rng(rng)
-        count = check_count(n)
-        self.validate_dimension(d)
+        count = self._sample_count(rng, n, d)
         out = np.zeros((count, int(d)), dtype=np.float64)
         which = rng.integers(0, int(d), size=count)
         signs = 2.0 * rng.integers(0, 2, size=count) - 1.0
@@ -85,9 +81,7 @@ class Ones(InitialTokenDistribution):
         return True
 
     def sample(self, rng: np.random.Generator, n: int, d: int) -> np.ndarray:
-        check_rng(rng)
-        count = check_count(n)
-        self.validate_dimension(d)
+        count = self._sample_count(rng, n, d)
         return np.ones((count, int(d)), dtype=np.float64)
 
     def moment(self, indices: Sequence[int], d: int) -> sympy.Expr:
@@ -181,9 +175,7 @@ class DiscreteVectorLaw(InitialTokenDistribution):
         return big_p, big_d, q, n
 
     def sample(self, rng: np.random.Generator, n: int, d: int) -> np.ndarray:
-        check_rng(rng)
-        count = check_count(n)
-        self.validate_dimension(d)
+        count = self._sample_count(rng, n, d)
         table = np.array([[float(v) for v in atom] for atom in self.atoms], dtype=np.float64)
         which = np.searchsorted(cumulative_probs(self.probs), rng.random(count), side="right")
         return table[which]
@@ -276,9 +268,7 @@ class Mixture(InitialTokenDistribution):
         return cls(components=list(values["components"]), weights=values["weights"])
 
     def sample(self, rng: np.random.Generator, n: int, d: int) -> np.ndarray:
-        check_rng(rng)
-        count = check_count(n)
-        self.validate_dimension(d)
+        count = self._sample_count(rng, n, d)
         which = np.searchsorted(cumulative_probs(self.weights), rng.random(count), side="right")
         out = np.empty((count, int(d)), dtype=np.float64)
         for c, component in enumerate(self.components):
