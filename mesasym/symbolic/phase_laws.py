@@ -244,7 +244,10 @@ def invariance_condition(process: TransitionLaw | str | None, d: int = 2, T: int
 
 
 def _monomial_key(text: str) -> tuple:
-    return (text.count("*"), [int(part.split("^")[0][4:]) for part in text.split("*") if part.startswith("phi_")])
+    """Order monomials ``phi_1*phi_2^3`` by their number of factors, then indices, then powers (a total
+    order: the set they come from has no fixed iteration order)."""
+    factors = [part.split("^") for part in text.split("*") if part.startswith("phi_")]
+    return (text.count("*"), [(int(f[0][4:]), int(f[1]) if len(f) > 1 else 1) for f in factors])
 
 
 # ---------------------------------------------------------------------------
