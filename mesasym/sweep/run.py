@@ -5,8 +5,8 @@ command's Python API in the worker process. The client collects rows as they
 arrive and writes them in batches (:class:`mesasym.sweep.store.ResultStore`):
 a part file at most every ``flush_seconds`` or ``batch`` rows, and at the end
 or on interruption. Points already in the table (same point id: command,
-options and the hash of the code that computes it) are skipped; with ``retry_failed`` the rows with
-``status = "error"`` are run again.
+options and the hash of the code that computes it) are skipped; with
+``retry_failed`` the rows with ``status = "error"`` are run again.
 
 Fault tolerance is Dask's: a task whose worker dies is rescheduled on another
 worker; a task that has killed ``distributed.scheduler.allowed-failures``
@@ -100,11 +100,6 @@ def apply_columns(spec: SweepSpec, rows: list[dict[str, Any]]) -> list[str]:
     return sorted(problems)
 
 
-def worker_code(command: str) -> str:
-    """The hash of the code that computes ``command`` on a worker (checked against the client's)."""
-    return command_code(command)
-
-
 def run_sweep(
     spec: SweepSpec,
     out: str | Path,
@@ -155,7 +150,7 @@ def run_sweep(
                     raise InvalidInputError(f"--scheduler {scheduler!r}: cannot connect ({error})") from None
         summary.scheduler = str(client.scheduler.address)
         try:
-            codes = client.run(worker_code, spec.command)
+            codes = client.run(command_code, spec.command)  # each worker's hash of the command's code
         except ImportError as error:
             raise InvalidInputError(f"the Dask workers cannot import mesasym ({error}); install it where they run") from None
         summary.workers = len(codes)
