@@ -192,7 +192,7 @@ SEQUENCE_ENTRIES_MAX = 2 * 10**7
 #: gradient steps per second of an idle core: one loss + gradient evaluation of the compiled kernel at
 #: the authors' size, complex128 (the slower dtype), 6.3-6.6e7 per CPU second; ``benchmarks/bench_budgets.py``.
 TRAINING_RATE = 6e7
-#: Largest training work ``n * T * d * steps`` (sequence entries times gradient steps): about 1.5 hours
+#: Largest training work ``n * T * d * steps`` (sequence entries times gradient steps): about 1.4 hours
 #: at :data:`TRAINING_RATE`. The authors' Figure 1 (--sequences 10000) is 1.6 * 10^10.
 TRAINING_WORK_MAX = 3 * 10**11
 
