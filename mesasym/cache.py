@@ -31,7 +31,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 __all__ = ["DiskCache", "cache_dir", "code_digest", "module_closure", "set_enabled"]
 
@@ -39,8 +39,6 @@ PACKAGE = "mesasym"
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _ENABLED = True
 _WARNED: set[str] = set()
-
-V = TypeVar("V")
 
 
 def set_enabled(enabled: bool) -> None:
@@ -147,7 +145,7 @@ class DiskCache:
         text = f"{self.name}\0{key!r}\0{code_digest(*self.code)}\0{sys.version_info[:2]}"
         return cache_dir() / self.name / (hashlib.sha256(text.encode()).hexdigest() + ".pickle")
 
-    def get_or_compute(self, key: object, compute: Callable[[], V]) -> V:
+    def get_or_compute(self, key: object, compute: Callable[[], Any]) -> Any:
         """The cached value of ``key``, else ``compute()`` (stored when the cache is writable)."""
         if not _ENABLED:
             return compute()

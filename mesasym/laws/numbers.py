@@ -127,7 +127,7 @@ def show_number(value: Any) -> str:
 def exact_number(value: Any, key: str, family: str) -> sympy.Expr:
     """Convert a parameter to an exact SymPy number (real-valued, possibly infinite).
 
-    Strings are parsed exactly (:func:`_parse_number_text`); Python floats go
+    Strings are parsed exactly (``_parse_number_text``); Python floats go
     through their decimal ``repr``; SymPy numbers are kept (SymPy ``Float``
     parts are rationalized).
     """
