@@ -9,12 +9,30 @@ per-layer summaries); the recorder only decides *when* and keeps the rows aligne
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
 from mesasym.errors import require
 
-__all__ = ["Recorder"]
+__all__ = ["ManifoldTrace", "Recorder"]
+
+
+@dataclass(frozen=True)
+class ManifoldTrace:
+    """What every trainer of the full model records, one entry per recorded time ``tau``.
+
+    ``a``, ``b`` are the means of the real diagonals of the red blocks, ``ab`` the mean of
+    their products (the authors' metric), ``off_manifold`` the Frobenius norm of everything
+    that is not ``aI`` / ``bI`` in the red blocks, ``loss`` the objective there.
+    """
+
+    tau: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    ab: np.ndarray
+    off_manifold: np.ndarray
+    loss: np.ndarray
 
 
 class Recorder:

@@ -23,7 +23,7 @@ import numpy as np
 
 from mesasym.numeric.sequences import sample_sequences
 from mesasym.errors import DivergenceError, require
-from mesasym.numeric.history import Recorder
+from mesasym.numeric.history import ManifoldTrace, Recorder
 from mesasym.numeric.model import Parameters, loss_and_gradient, prefix_grams
 
 if TYPE_CHECKING:
@@ -116,22 +116,12 @@ class FreshSampleObjective:
 
 
 @dataclass(frozen=True)
-class TrainingHistory:
-    """Recorded quantities, one entry per recorded step (step 0 included).
-
-    ``a``, ``b`` are the means of the real diagonals of the red blocks, ``ab``
-    the mean of their products (the authors' metric), ``off_manifold`` the
-    Frobenius norm of everything that is not ``aI`` / ``bI`` in the red blocks,
-    ``loss`` the objective *before* the step and ``tau = step * lr``.
-    """
+class TrainingHistory(ManifoldTrace):
+    """Recorded quantities, one entry per recorded step (step 0 included): the
+    :class:`~mesasym.numeric.history.ManifoldTrace` fields with ``loss`` the objective
+    *before* the step and ``tau = step * lr``, and the ``step``."""
 
     step: np.ndarray
-    tau: np.ndarray
-    a: np.ndarray
-    b: np.ndarray
-    ab: np.ndarray
-    off_manifold: np.ndarray
-    loss: np.ndarray
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ import numpy as np
 from scipy.integrate import BDF, DOP853, LSODA, RK45, Radau
 
 from mesasym.errors import require
-from mesasym.numeric.history import Recorder
+from mesasym.numeric.history import ManifoldTrace, Recorder
 from mesasym.numeric.population.objective import PopulationObjective
 from mesasym.numeric.model import Parameters, single_threaded_blas
 
@@ -52,20 +52,12 @@ _METHODS = tuple(_SOLVERS)
 
 
 @dataclass(frozen=True)
-class FlowResult:
-    """Trajectory of the population gradient flow (arrays indexed by recorded time).
+class FlowResult(ManifoldTrace):
+    """Trajectory of the population gradient flow (arrays indexed by recorded time): the
+    :class:`~mesasym.numeric.history.ManifoldTrace` fields (:attr:`Parameters.a`, ``.b``, ``.ab``,
+    :meth:`Parameters.off_manifold_norm`, the loss), ``grad_norm`` the Frobenius norm of the full
+    gradient, and the solver's record."""
 
-    ``a``, ``b``, ``ab`` are the authors' metrics (:attr:`Parameters.a`, ``.b``,
-    ``.ab``); ``off_manifold`` is :meth:`Parameters.off_manifold_norm`;
-    ``grad_norm`` the Frobenius norm of the full gradient.
-    """
-
-    tau: np.ndarray
-    a: np.ndarray
-    b: np.ndarray
-    ab: np.ndarray
-    off_manifold: np.ndarray
-    loss: np.ndarray
     grad_norm: np.ndarray
     initial: Parameters
     final: Parameters
