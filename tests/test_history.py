@@ -17,7 +17,7 @@ def test_records_every_kth_step_and_the_last_with_aligned_columns() -> None:
     columns = recorder.columns()
     assert columns["step"].tolist() == [0, 3, 6, 7] and columns["step"].dtype == np.int64
     assert columns["loss"].tolist() == [0.0, 1.5, 3.0, 3.5] and columns["ab"].tolist() == [0, -3, -6, -7]
-    assert list(recorder.columns(step=False)) == ["loss", "ab"]
+    assert list(recorder.values()) == ["loss", "ab"]
     assert len(recorder) == 4
 
 

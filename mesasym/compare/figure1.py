@@ -203,8 +203,8 @@ def run_setting(
     result = RunResult(
         setting=setting,
         init=init,
-        **history.columns(step=False),  # ab, train_loss, ratio_last, ..., test_loss_population
-        **population_history.columns(step=False),  # population_ab, population_test_loss
+        **history.values(),  # ab, train_loss, ratio_last, ..., test_loss_population
+        **population_history.values(),  # population_ab, population_test_loss
         final_off_manifold=final.off_manifold_norm(),
         seconds=time.perf_counter() - start,
     )

@@ -73,10 +73,11 @@ class Recorder:
     def __len__(self) -> int:
         return len(self._steps)
 
-    def columns(self, *, step: bool = True) -> Mapping[str, np.ndarray]:
-        """``{"step": int64 array, name: float64 array, ...}`` in recording order (without ``step``
-        when ``step=False``, for a trainer whose result has its own time axis)."""
+    def columns(self) -> Mapping[str, np.ndarray]:
+        """``{"step": int64 array, name: float64 array, ...}`` in recording order."""
+        return {"step": np.array(self._steps, dtype=np.int64), **self.values()}
+
+    def values(self) -> Mapping[str, np.ndarray]:
+        """The recorded columns without ``step`` (for a trainer whose result has its own time axis)."""
         table = np.array(self._rows, dtype=np.float64).reshape(len(self._rows), len(self.names))
-        out: dict[str, np.ndarray] = {"step": np.array(self._steps, dtype=np.int64)} if step else {}
-        out.update({name: table[:, i] for i, name in enumerate(self.names)})
-        return out
+        return {name: table[:, i] for i, name in enumerate(self.names)}

@@ -199,7 +199,7 @@ def population_flow(
             )
     return FlowResult(
         tau=np.asarray(taus, dtype=np.float64),
-        **history.columns(step=False),  # a, b, ab, off_manifold, loss, grad_norm
+        **history.values(),  # a, b, ab, off_manifold, loss, grad_norm
         initial=initial,
         final=_unpack(states[-1], initial),
         converged=bool(converged),
