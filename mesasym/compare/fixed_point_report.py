@@ -14,7 +14,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from mesasym.laws import InitialTokenDistribution, Kappas
+from mesasym.laws import InitialTokenDistribution, Kappas, parse_process
 from mesasym.errors import InvalidInputError, require
 from mesasym.precise import (
     EXACT_T_MAX,
@@ -126,6 +126,9 @@ class FixedPointSettings:
     test_sequences: int = 200
     alpha: float = MC_ALPHA
     replicates: int = MC_REPLICATES
+    #: The law of the eigenvalues of ``W`` (a spec or a :class:`~mesasym.laws.TransitionLaw`);
+    #: the paper's uniform phases by default.
+    process: Any = "uniform"
 
     def validated(self) -> FixedPointSettings:
         """Check every field; raise :class:`InvalidInputError` naming the first bad one."""
@@ -148,6 +151,7 @@ class FixedPointSettings:
         require(self.T <= EXACT_T_MAX, f"T={self.T} must be at most {EXACT_T_MAX} (use `mesasym derive` beyond)")
         exact_rational(self.a0, "a0")
         exact_rational(self.b0, "b0")
+        parse_process(self.process)
         require(
             self.engine is None or self.engine in ENGINES,
             f"engine={self.engine!r} must be one of {', '.join(ENGINES)}",
@@ -232,8 +236,8 @@ class FixedPointReport:
     numeric: NumericResult
     checks: tuple[Check, ...]
     seconds: float
-    #: Set by ``--process`` (:mod:`mesasym.compare.process_fixed_point`): the law of ``W``, the reduction
-    #: steps and the manifold's closed form; ``None`` for the paper's law (output unchanged).
+    #: Set for a law of ``W`` other than the paper's (:mod:`mesasym.compare.fixed_point_reduction`): the
+    #: law, the reduction steps and the manifold's closed form; ``None`` for the paper's law.
     process_info: dict[str, Any] | None = None
     #: The derived closed form along the numeric run (:mod:`mesasym.compare.trajectory`): ``tau`` and
     #: ``ab`` (population: the flow's closed form at the solver's times, also ``a``, ``b``; Monte Carlo:
