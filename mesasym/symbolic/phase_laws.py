@@ -75,6 +75,9 @@ __all__ = [
     "manifold_loss_value",
     "ReductionStep",
     "reduction_steps",
+    "max_phase_exponent",
+    "unit_monomial_family",
+    "TABLE_MAX_T",
     "KAPPA_PATTERNS",
 ]
 
@@ -218,41 +221,73 @@ class InvarianceCondition:
     offending_entries: tuple[str, ...]
 
 
+#: Largest ``T`` at which the invariance table is derived (its cost grows like ``T^3``: ~1 s at
+#: ``T = 6``, 34 s at ``T = 20``). Beyond it the family of monomials the table exhibits is extended to
+#: ``T`` (:func:`unit_monomial_family`), after checking that the table at this ``T`` is that family.
+TABLE_MAX_T = 6
+
+
+def unit_monomial_family(T: int) -> tuple[str, ...]:
+    """The monomials of the unit-modulus invariance table at ``T`` (found in the derived tables at
+    ``d = 2``, ``T = 3..9``, a test compares them): ``phi_1, phi_2, phi_1^2``, ``phi_m phi_{m+1}`` for
+    ``1 <= m <= T-2`` and ``phi_m phi_{m+2}`` for ``1 <= m <= T-3``."""
+    family = {"phi_1", "phi_2", "phi_1^2"}
+    family |= {f"phi_{m}*phi_{m + 1}" for m in range(1, T - 1)}
+    family |= {f"phi_{m}*phi_{m + 2}" for m in range(1, T - 2)}
+    return tuple(sorted(family, key=_monomial_key))
+
+
+def _monomial_value(text: str, law: TransitionLaw) -> sp.Expr:
+    value = sp.Integer(1)
+    for part in text.split("*"):
+        m, _, k = part[4:].partition("^")
+        value *= law.moment(int(m), 0) ** int(k or 1)
+    return value
+
+
 def invariance_condition(process: TransitionLaw | str | None, d: int = 2, T: int = 6) -> InvarianceCondition:
     """The invariance table with the law's phase rule at ``d, T``: every entry except the red diagonals,
     reduced under Assumption 2 plus ``E x_j^3 x_k^3 = 0`` and equal column sums (the ``strengthened``
     form; both hold for i.i.d. coordinates and are checked separately by
-    :func:`~mesasym.symbolic.invariance.reduction_violations`)."""
+    :func:`~mesasym.symbolic.invariance.reduction_violations`).
+
+    The table is derived at ``min(T, TABLE_MAX_T)``; for a unit-modulus law at a larger ``T`` the
+    monomials are :func:`unit_monomial_family` at ``T`` (the table at ``TABLE_MAX_T`` must be that
+    family, else :class:`AssertionError`), and the manifold is invariant iff every one vanishes."""
     law = parse_process(process)
     rule = phase_rule_of(law)
     if rule is None:
         return InvarianceCondition(None, d, T, (), None, (), ())
-    table = invariance_table(d, T, rule)
-    phis = [sp.Symbol(f"phi_{m}") for m in range(1, 6 * T + 1)]
+    table_T = min(T, TABLE_MAX_T)
+    table = invariance_table(d, table_T, rule)
+    phis = [sp.Symbol(f"phi_{m}") for m in range(1, 6 * table_T + 1)]
     values = {phi: law.moment(m, 0) for m, phi in enumerate(phis, start=1)} if rule == "unit" else {}
     if rule == "damped":
         values = {sp.Symbol("R"): law.r}
     monomials: set[str] = set()
-    nonzero: set[str] = set()
     offending: list[str] = []
     for e in table.entries:
         if (e.is_red and e.on_diagonal) or not e.appears or e.strengthened == 0:
             continue
         if rule == "unit":
             poly = sp.Poly(e.strengthened, *phis)
-            for monomial, coefficient in poly.terms():
-                text = "*".join(
-                    f"phi_{m}" + (f"^{k}" if k > 1 else "") for m, k in enumerate(monomial, start=1) if k
-                ) or "1"
-                monomials.add(text)
-                value = sp.Mul(*(phis[m] ** k for m, k in enumerate(monomial) if k)).xreplace(values)
-                if sp.simplify(value) != 0:
-                    nonzero.add(text)
+            for monomial, _coefficient in poly.terms():
+                monomials.add(
+                    "*".join(f"phi_{m}" + (f"^{k}" if k > 1 else "") for m, k in enumerate(monomial, start=1) if k) or "1"
+                )
         substituted = sp.simplify(e.strengthened.xreplace(values))
         if substituted != 0:
             offending.append(f"W^{e.matrix}[{e.row},{e.col}]")
+    if rule == "unit" and T > table_T:
+        if monomials != set(unit_monomial_family(table_T)):
+            raise AssertionError(f"the invariance table at T={table_T} is not the monomial family; extend TABLE_MAX_T")
+        monomials = set(unit_monomial_family(T))
+    nonzero = {text for text in monomials if sp.simplify(_monomial_value(text, law)) != 0}
+    holds = not offending and (rule != "unit" or T <= table_T or not nonzero)
+    if rule == "unit" and not holds and not offending:
+        offending.append(f"(beyond T={table_T}) " + ", ".join(sorted(nonzero, key=_monomial_key)))
     return InvarianceCondition(
-        rule, d, T, tuple(sorted(monomials, key=_monomial_key)), not offending, tuple(sorted(nonzero, key=_monomial_key)), tuple(offending)
+        rule, d, T, tuple(sorted(monomials, key=_monomial_key)), holds, tuple(sorted(nonzero, key=_monomial_key)), tuple(offending)
     )
 
 
@@ -389,21 +424,30 @@ def _x_law_problems(dist: InitialTokenDistribution, d: int) -> str:
     return extra[0] if extra else ""
 
 
+def max_phase_exponent(T: int) -> int:
+    """``3(T-2)``: the largest power of ``lambda_j`` (or of its conjugate) in the full model's loss at ``T``
+    (see :func:`reduction_steps`)."""
+    return 3 * (T - 2)
+
+
 def reduction_steps(process, dist: InitialTokenDistribution, d: int, T: int) -> tuple[ReductionStep, ...]:
     """The steps of Theorem 1's proof that use the phases, each decided for ``process``:
 
-    1. ``phase-rule`` -- :math:`E[\\lambda^a\\bar\\lambda^b] = [a = b]` for every exponent the loss uses
-       (``a, b <= 3(T-1)``);
-    2. ``invariance`` -- the gradients outside the red blocks vanish on the manifold (symbolic table at
-       ``d = 2, T = min(T, 6)`` with the law's phase rule, under Assumption 2 plus ``E x_j^3 x_k^3 = 0``
-       and equal column sums; fails outright when the law of ``x_1`` violates those);
+    1. ``phase-rule`` -- :math:`E[\\lambda^a\\bar\\lambda^b] = [a = b]` for every exponent the loss uses:
+       ``yhat_t`` has degree ``<= 2(T-2)`` in each ``lambda_j`` and ``<= T-2`` in its conjugate (``x_t``,
+       ``t <= T-1``; the first block of ``W^{PV} e_i e_i^* W^{KQ} e_t``), so the loss has ``a, b <= 3(T-2)``;
+    2. ``invariance`` -- the gradients outside the red blocks vanish on the manifold
+       (:func:`invariance_condition` at ``d = 2`` and this ``T`` with the law's phase rule, under
+       Assumption 2 plus ``E x_j^3 x_k^3 = 0`` and equal column sums; fails outright when the law of
+       ``x_1`` violates those);
     3. ``kappa-only`` -- the loss on the manifold depends on ``x_1`` only through
        ``m_2, kappa_1, kappa_2, kappa_3`` (no other moment pattern has a nonzero phase sum);
     4. ``closed-form`` -- the limit is the minimiser on the manifold, :func:`manifold_fixed_point`
        (holds when the manifold is invariant).
     """
     law = parse_process(process)
-    n = 3 * (T - 1)
+    n = max_phase_exponent(T)
+
     def differs(a: int, b: int) -> bool:
         difference = sp.sympify(law.moment(a, b) - int(a == b))
         return difference != 0 if difference.is_Rational else sp.simplify(difference) != 0
@@ -413,12 +457,12 @@ def reduction_steps(process, dist: InitialTokenDistribution, d: int, T: int) -> 
         ReductionStep(
             "phase-rule",
             bad is None,
-            "E[lambda^a conj(lambda)^b] = [a = b] for all a, b <= 3(T-1)"
+            f"E[lambda^a conj(lambda)^b] = [a = b] for all a, b <= 3(T-2) = {n}"
             if bad is None
             else f"E[lambda^{bad[0]} conj(lambda)^{bad[1]}] = {sp.sstr(law.moment(*bad))}, not {int(bad[0] == bad[1])}",
         )
     ]
-    condition = invariance_condition(law, 2, min(T, 6))
+    condition = invariance_condition(law, 2, T)
     x_law = _x_law_problems(dist, d)
     if x_law:
         steps.append(
