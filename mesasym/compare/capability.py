@@ -339,7 +339,7 @@ def evaluate_positions(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarra
 ROUNDING_FLOOR = 1e-9
 
 
-def _z_scores(measured: np.ndarray, expected: np.ndarray, se: np.ndarray, scale: float) -> np.ndarray:
+def z_scores(measured: np.ndarray, expected: np.ndarray, se: np.ndarray, scale: float) -> np.ndarray:
     """``(measured - expected) / sqrt(se^2 + (ROUNDING_FLOOR * scale)^2)``.
 
     The floor matters only for exact quantities (e.g. the sparse start's zero error, whose
@@ -428,8 +428,8 @@ def check_positions(
         metrics=metrics,
         mse_theory=mse_theory,
         ratio_theory=ratio_theory,
-        z_mse=_z_scores(metrics.mse, mse_theory, metrics.mse_se, signal),
-        z_ratio=_z_scores(metrics.ratio, ratio_theory, metrics.ratio_se, max(float(np.max(np.abs(ratio_theory))), 1.0)),
+        z_mse=z_scores(metrics.mse, mse_theory, metrics.mse_se, signal),
+        z_ratio=z_scores(metrics.ratio, ratio_theory, metrics.ratio_se, max(float(np.max(np.abs(ratio_theory))), 1.0)),
         product=product,
         trained_ab=float(params.ab),
         off_manifold=float(params.off_manifold_norm()),

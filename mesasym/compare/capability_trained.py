@@ -37,7 +37,8 @@ __all__ = ["TrainedCapability", "trained_capability", "is_recovered", "RECOVERY_
 #: ``L(theta*) / L(0)`` below which the process counts as recovered (see the module docstring).
 RECOVERY_RTOL = 1e-10
 #: Largest ``d`` and ``T`` of the trained verdict (the population engine with a law's phase tables).
-TRAINED_MAX_D, TRAINED_MAX_T = 8, 200
+TRAINED_MAX_D = 8
+TRAINED_MAX_T = 200
 
 
 def is_recovered(relative_loss: float) -> bool:

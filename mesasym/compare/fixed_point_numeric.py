@@ -17,7 +17,7 @@ from mesasym.errors import DivergenceError, InvalidInputError, require
 from mesasym.precise import ReducedTrajectory
 from mesasym.numeric.model import Parameters
 from mesasym.compare import monte_carlo as mc
-from mesasym.compare.fixed_point_report import FixedPointSettings, NumericResult
+from mesasym.compare.fixed_point_report import MC_CONVERGED_FRACTION, FixedPointSettings, NumericResult
 
 
 def population_numeric(
@@ -123,7 +123,7 @@ def monte_carlo_numeric(
         b=history.b,
         ab=history.ab,
         off_manifold=history.off_manifold,
-        converged=bool(last_change <= 0.01 * standard_error),
+        converged=bool(last_change <= MC_CONVERGED_FRACTION * standard_error),
         estimate=jack.estimate,
         detail={
             "samples": s.samples,

@@ -45,6 +45,9 @@ OFF_MANIFOLD_RTOL = 1e-12
 #: quantile of ``MC_ALPHA`` (the false-alarm rate; ``--alpha``).
 MC_REPLICATES = 10
 MC_ALPHA = 0.01
+#: Monte Carlo: converged when the last gradient step moved ``ab`` by at most this fraction of its
+#: standard error (the remaining optimisation error is then negligible against the sampling error).
+MC_CONVERGED_FRACTION = 0.01
 
 
 #: The kinds of verdict rows: ``independent`` compares two sources of truth that share
