@@ -292,7 +292,9 @@ def invariance_condition(process: TransitionLaw | str | None, d: int = 2, T: int
 
 
 def _monomial_key(text: str) -> tuple:
-    return (text.count("*"), [int(part.split("^")[0][4:]) for part in text.split("*") if part.startswith("phi_")])
+    """Order by degree, then indices, then the text (``phi_1`` before ``phi_1^2``: a total order, so the
+    printed list does not depend on string hashing)."""
+    return (text.count("*"), [int(part.split("^")[0][4:]) for part in text.split("*") if part.startswith("phi_")], text)
 
 
 # ---------------------------------------------------------------------------
