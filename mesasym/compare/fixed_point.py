@@ -48,6 +48,7 @@ from mesasym.compare.fixed_point_numeric import automatic_schedule, monte_carlo_
 from mesasym.compare.fixed_point_reduction import (
     as_sympy,
     invariance_row,
+    limits_at,
     off_manifold_ratio,
     off_manifold_rows,
     population_loss,
@@ -194,7 +195,7 @@ def verify_fixed_point(
             with mpmath.mp.workdps(s.dps):
                 c_mp = +to_mpf(c_form, s.dps + 10)
             if flow is not None:  # a~, b~ from the derived form a~(c*) (a^2 - b^2 conserved), at this law's c*
-                a_tilde, b_tilde = _limits_at(flow, a0, b0, c_form, s.dps)
+                a_tilde, b_tilde = limits_at(flow, a0, b0, c_form, s.dps)
     elif flow is not None:
         k = (kappas.kappa1, kappas.kappa2, kappas.kappa3)
         rational = all(sp.sympify(x).is_Rational for x in k)
@@ -272,19 +273,6 @@ def verify_fixed_point(
 
 def _float(value: Any) -> float:
     return math.nan if value is None else float(value)
-
-
-def _limits_at(flow: Any, a0: sp.Rational, b0: sp.Rational, c_star: sp.Expr, dps: int) -> tuple[Any, Any]:
-    """``a~, b~`` from the derived form of ``a~`` in terms of ``c*`` (:attr:`ReducedFlow.a_tilde_c`) at another
-    law's ``c*``: on the manifold the loss depends on ``(a, b)`` through ``ab`` only, so ``a^2 - b^2`` is
-    conserved as for the paper's law. ``(None, None)`` from the equilibrium at the origin."""
-    if a0 == 0 and b0 == 0:
-        return None, None
-    with mpmath.mp.workdps(dps + 10):
-        a_form = flow.a_tilde_c.subs({S.a0: a0, S.b0: b0, S.DELTA: a0**2 - b0**2})
-        c = to_mpf(c_star, dps + 10)
-        a_tilde = sp.lambdify(S.CSTAR, a_form, "mpmath")(c)
-        return (a_tilde, c / a_tilde) if a_tilde else (None, None)
 
 
 def _reduced_checks(reduced: ReducedTrajectory, a_tilde: mpmath.mpf, b_tilde: mpmath.mpf, dps: int) -> list[Check]:

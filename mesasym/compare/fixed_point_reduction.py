@@ -36,6 +36,8 @@ from mesasym.compare.fixed_point_report import Check, NumericResult
 from mesasym.errors import require
 from mesasym.laws import InitialTokenDistribution, TransitionLaw
 from mesasym.numeric.model import Parameters, one_step_gd_predict, predict
+from mesasym.precise import to_mpf
+from mesasym.symbolic import symbols as S
 from mesasym.symbolic.phase_laws import ReductionStep, manifold_coefficients, reduction_steps
 
 __all__ = [
@@ -54,6 +56,7 @@ __all__ = [
     "population_loss",
     "process_info",
     "loss_row",
+    "limits_at",
 ]
 
 #: Largest ``T`` with ``--process``: the symbolic closed form sums ``O(T^3)`` phase terms per pattern
@@ -230,3 +233,16 @@ def population_loss(dist: InitialTokenDistribution, d: int, T: int, process: Tra
     from mesasym.numeric.population.objective import PopulationObjective
 
     return float(PopulationObjective(dist, d, T, process=process).loss(params))
+
+
+def limits_at(flow: Any, a0: sp.Rational, b0: sp.Rational, c_star: sp.Expr, dps: int) -> tuple[Any, Any]:
+    """``a~, b~`` from the derived form of ``a~`` in terms of ``c*`` (:attr:`ReducedFlow.a_tilde_c`) at another
+    law's ``c*``: on the manifold the loss depends on ``(a, b)`` through ``ab`` only, so ``a^2 - b^2`` is
+    conserved as for the paper's law. ``(None, None)`` from the equilibrium at the origin."""
+    if a0 == 0 and b0 == 0:
+        return None, None
+    with mpmath.mp.workdps(dps + 10):
+        a_form = flow.a_tilde_c.subs({S.a0: a0, S.b0: b0, S.DELTA: a0**2 - b0**2})
+        c = to_mpf(c_star, dps + 10)
+        a_tilde = sp.lambdify(S.CSTAR, a_form, "mpmath")(c)
+        return (a_tilde, c / a_tilde) if a_tilde else (None, None)
