@@ -46,45 +46,40 @@ C_STAR = 0.2
 A_TILDE = B_TILDE = math.sqrt(C_STAR)
 
 
-def _population(a: float, b: float, off: float = 0.0) -> report.NumericResult:
-    """A population-engine result whose limit is ``(a I, b I)`` with off-manifold mass ``off``."""
+def _result(engine: str, a: float, b: float, ab: float, **fields) -> report.NumericResult:
+    """A trained result whose limit is ``(a I, b I)`` with the reported ``ab``."""
     return report.NumericResult(
-        engine="population",
+        engine=engine,
         params=Parameters.assumption1(D, a, b),
         tau=np.array([0.0, 1.0]),
         a=np.array([0.1, a]),
         b=np.array([0.1, b]),
-        ab=np.array([0.01, a * b]),
+        ab=np.array([0.01, ab]),
         off_manifold=np.zeros(2),
         converged=True,
-        detail={"max_relative_off_manifold": off},
+        **fields,
     )
+
+
+def _population(a: float, b: float, off: float = 0.0) -> report.NumericResult:
+    """A population-engine result at ``(a I, b I)`` with off-manifold mass ``off`` along the flow."""
+    return _result("population", a, b, a * b, detail={"max_relative_off_manifold": off})
 
 
 def _monte_carlo(t: float, last_change: float = 0.0) -> report.NumericResult:
     """A Monte Carlo result whose estimate is ``t`` standard errors from ``C_STAR`` (at the current default
     false-alarm rate ``MC_ALPHA``, ``MC_REPLICATES`` groups)."""
     se = 0.01
-    return report.NumericResult(
-        engine="monte-carlo",
-        params=Parameters.assumption1(D, A_TILDE, B_TILDE),
-        tau=np.array([0.0, 1.0]),
-        a=np.array([0.1, A_TILDE]),
-        b=np.array([0.1, B_TILDE]),
-        ab=np.array([0.01, C_STAR + t * se]),
-        off_manifold=np.zeros(2),
-        converged=True,
-        estimate=C_STAR + t * se,
-        detail={
-            "standard_error": se,
-            "alpha": report.MC_ALPHA,
-            "replicates": report.MC_REPLICATES,
-            "samples": 1000,
-            "bias_estimate": 0.0,
-            "detectable_relative_error": 0.1,
-            "last_step_change": last_change * se,
-        },
-    )
+    detail = {
+        "standard_error": se,
+        "alpha": report.MC_ALPHA,
+        "replicates": report.MC_REPLICATES,
+        "samples": 1000,
+        "bias_estimate": 0.0,
+        "detectable_relative_error": 0.1,
+        "last_step_change": last_change * se,
+    }
+    return _result("monte-carlo", A_TILDE, B_TILDE, C_STAR + t * se, estimate=C_STAR + t * se, detail=detail)
 
 
 def _rows(checks, *names: str) -> list[bool]:
