@@ -249,7 +249,7 @@ def verify_fixed_point(
             checks.append(trajectory)
         checks.append(corollary_row(dist, s, numeric, reference, process))
     elif population is not None and numeric.engine == "monte-carlo":
-        checks.extend(numeric_rows(numeric, reference, math.nan, math.nan))
+        checks.extend(numeric_rows(numeric, reference, math.nan, math.nan, "the population limit ab (no closed form)"))
     elif population is not None:
         checks.extend(off_manifold_rows(
             population, population_loss(dist, s.d, s.T, process, population.params), reduction, test_sequences(dist, s, process)
@@ -315,7 +315,11 @@ def _reduced_checks(reduced: ReducedTrajectory, a_tilde: mpmath.mpf, b_tilde: mp
         ]
 
 
-def numeric_rows(numeric: NumericResult, c_star: float, a_tilde: float, b_tilde: float) -> list[Check]:
+def numeric_rows(
+    numeric: NumericResult, c_star: float, a_tilde: float, b_tilde: float, target: str = "a~b~"
+) -> list[Check]:
+    """The full model's limit against ``c_star`` (named ``target`` in the Monte Carlo reasons) and, for the
+    population engine, against ``a~``, ``b~`` and along the flow (off-manifold mass)."""
     if numeric.engine == "population":
         relative_off = numeric.detail["max_relative_off_manifold"]
         return [
@@ -367,9 +371,9 @@ def numeric_rows(numeric: NumericResult, c_star: float, a_tilde: float, b_tilde:
             estimate - c_star,
             quantile * se,
             f"bias-corrected ab (grouped jackknife over {G} groups of the {numeric.detail['samples']} sequences; "
-            f"trained ab {numeric.final_ab:.6g}, estimated bias {numeric.detail['bias_estimate']:+.3g}) minus a~b~ "
+            f"trained ab {numeric.final_ab:.6g}, estimated bias {numeric.detail['bias_estimate']:+.3g}) minus {target} "
             f"against {quantile:.2f} jackknife standard errors (SE = {se:.3g}; two-sided Student-t, {G - 1} degrees "
-            f"of freedom, false-alarm rate {alpha:g}); |t| = {abs(z):.2f}; detects a relative error in a~b~ of "
+            f"of freedom, false-alarm rate {alpha:g}); |t| = {abs(z):.2f}; detects a relative error in {target} of "
             f"{numeric.detail['detectable_relative_error']:.3g} with probability {mc.DETECTION_POWER:g}",
             "independent",
         ),
