@@ -103,16 +103,10 @@ def _verify(args: argparse.Namespace, progress):
         dps=args.dps,
         alpha=args.alpha,
         replicates=args.replicates,
+        process=args.process,
     )
-    from mesasym.laws import is_uniform_process, parse_process
-
     _check_numeric_range(args)
-    process = parse_process(getattr(args, "process", None))
     try:
-        if not is_uniform_process(process):
-            from mesasym.compare.process_fixed_point import verify_process_fixed_point
-
-            return verify_process_fixed_point(settings, process, progress=progress)
         return verify_fixed_point(settings, progress=progress)
     except DivergenceError as error:
         if args.lr is None:

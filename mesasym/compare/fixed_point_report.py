@@ -14,7 +14,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from mesasym.laws import InitialTokenDistribution, Kappas
+from mesasym.laws import InitialTokenDistribution, Kappas, parse_process
 from mesasym.errors import InvalidInputError, require
 from mesasym.precise import (
     EXACT_T_MAX,
@@ -45,6 +45,9 @@ OFF_MANIFOLD_RTOL = 1e-12
 #: quantile of ``MC_ALPHA`` (the false-alarm rate; ``--alpha``).
 MC_REPLICATES = 10
 MC_ALPHA = 0.01
+#: Monte Carlo: converged when the last gradient step moved ``ab`` by at most this fraction of its
+#: standard error (the remaining optimisation error is then negligible against the sampling error).
+MC_CONVERGED_FRACTION = 0.01
 
 
 #: The kinds of verdict rows: ``independent`` compares two sources of truth that share
@@ -126,6 +129,9 @@ class FixedPointSettings:
     test_sequences: int = 200
     alpha: float = MC_ALPHA
     replicates: int = MC_REPLICATES
+    #: The law of the eigenvalues of ``W`` (a spec or a :class:`~mesasym.laws.TransitionLaw`);
+    #: the paper's uniform phases by default.
+    process: Any = "uniform"
 
     def validated(self) -> FixedPointSettings:
         """Check every field; raise :class:`InvalidInputError` naming the first bad one."""
@@ -148,6 +154,7 @@ class FixedPointSettings:
         require(self.T <= EXACT_T_MAX, f"T={self.T} must be at most {EXACT_T_MAX} (use `mesasym derive` beyond)")
         exact_rational(self.a0, "a0")
         exact_rational(self.b0, "b0")
+        parse_process(self.process)
         require(
             self.engine is None or self.engine in ENGINES,
             f"engine={self.engine!r} must be one of {', '.join(ENGINES)}",
@@ -232,8 +239,8 @@ class FixedPointReport:
     numeric: NumericResult
     checks: tuple[Check, ...]
     seconds: float
-    #: Set by ``--process`` (:mod:`mesasym.compare.process_fixed_point`): the law of ``W``, the reduction
-    #: steps and the manifold's closed form; ``None`` for the paper's law (output unchanged).
+    #: Set for a law of ``W`` other than the paper's (:mod:`mesasym.compare.fixed_point_reduction`): the
+    #: law, the reduction steps and the manifold's closed form; ``None`` for the paper's law.
     process_info: dict[str, Any] | None = None
     #: The derived closed form along the numeric run (:mod:`mesasym.compare.trajectory`): ``tau`` and
     #: ``ab`` (population: the flow's closed form at the solver's times, also ``a``, ``b``; Monte Carlo:
