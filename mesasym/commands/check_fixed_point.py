@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     O.add_T(parser, default=50, maximum=EXACT_T_MAX, help="sequence length (beyond the maximum: mesasym derive)")
     O.add_d(parser, default=5)
-    O.add_dist(parser, default="gaussian:sigma=1", help="law of x_1, e.g. uniform:w=1 (default gaussian:sigma=1)")
+    O.add_dist(parser, default="gaussian:sigma=1", help="law of x_1, e.g. uniform:w=1 (default gaussian:sigma=1, the paper's)")
     O.add_start(parser)
     parser.add_argument(
         "--engine",

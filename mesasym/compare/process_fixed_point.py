@@ -221,7 +221,7 @@ def verify_process_fixed_point(
     elif invariant:
         checks.append(Check("invariance-numeric", relative <= 1e-12, relative, 1e-12, _INVARIANCE_REASON + "; predicted 0, rounding leaves ~1e-16", "independent"))
     else:
-        checks.append(Check("invariance-numeric", relative > NONZERO_RTOL, relative, NONZERO_RTOL, _INVARIANCE_REASON + "; predicted nonzero: must exceed the tolerance", "independent"))
+        checks.append(Check("invariance-numeric", relative > NONZERO_RTOL, relative, NONZERO_RTOL, _INVARIANCE_REASON + "; predicted nonzero: must exceed the tolerance", "independent", relation=">"))
 
     engine = s.resolved_engine
     numeric = population
@@ -234,10 +234,11 @@ def verify_process_fixed_point(
     holds = bool(invariant)
     if engine == "population":
         if holds:
-            checks.append(Check("numeric-ab", population.converged and _relative(population.final_ab, c_float) <= POPULATION_RTOL,
+            checks.append(Check("numeric-ab", _relative(population.final_ab, c_float) <= POPULATION_RTOL if population.converged else None,
                                 _relative(population.final_ab, c_float), POPULATION_RTOL,
                                 "relative error of the full model's population-flow limit against the closed form "
-                                "c* = sum_t B_t / sum_t A_t (flow stopped at stationarity 1e-13; 1000x margin)", "independent"))
+                                "c* = sum_t B_t / sum_t A_t (flow stopped at stationarity 1e-13; 1000x margin)", "independent",
+                                inconclusive=None if population.converged else "the population flow stopped before stationarity"))
             if a_tilde is not None:
                 error = max(_relative(float(population.a[-1]), float(a_tilde)), _relative(float(population.b[-1]), float(b_tilde)))
                 checks.append(Check("numeric-a-b", error <= POPULATION_RTOL, error, POPULATION_RTOL,
@@ -269,12 +270,13 @@ def verify_process_fixed_point(
         quantile = _t_quantile()
         reference = c_float if holds else population.final_ab
         z = (numeric.final_ab - reference) / se
-        checks.append(Check("numeric-converged", numeric.converged, numeric.detail["last_step_change"], 0.01 * se,
-                            "change of ab in the last gradient step against 1 % of the standard error", "consistency"))
+        checks.append(Check("numeric-converged", True if numeric.converged else None, numeric.detail["last_step_change"], 0.01 * se,
+                            "change of ab in the last gradient step against 1 % of the standard error", "consistency",
+                            inconclusive=None if numeric.converged else "the Monte Carlo run did not converge in --steps; raise --steps"))
         checks.append(Check("numeric-ab", abs(z) <= quantile, numeric.final_ab - reference, quantile * se,
                             f"trained ab minus {'the closed form c*' if holds else 'the population limit ab'} against "
                             f"{quantile:.2f} standard errors (Student-t, {MC_REPLICATES - 1} d.o.f.); SE from "
-                            f"{MC_REPLICATES} disjoint parts; |t| = {abs(z):.2f}", "independent"))
+                            f"{MC_REPLICATES} disjoint parts; |t| = {abs(z):.2f}", "independent", relation="abs<="))
         checks.append(Check("off-manifold", None, float(numeric.off_manifold[-1]), None,
                             "finite-sample fit; the exact invariance check is invariance-numeric", "info"))
     info = {
