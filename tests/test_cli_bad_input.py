@@ -71,7 +71,6 @@ BAD_INPUT: dict[str, list[tuple[list[str], str]]] = {
         (["--latex", UNWRITABLE_DIR], "is not writable"),
     ],
     "capability": [
-        ([], "the following arguments are required: --dist"),
         (["--dist", "nonsense"], "unknown distribution name"),
         (["--dist", "gaussian", "--T", "2"], "argument --T"),
         (["--dist", "gaussian", "--T", str(10**13)], "argument --T"),
@@ -85,7 +84,6 @@ BAD_INPUT: dict[str, list[tuple[list[str], str]]] = {
         (["--dist", "gaussian", "--seed", "x"], "argument --seed"),
     ],
     "explore": [
-        ([], "required: --dist"),
         (["--dist", "ones", "--T", "2001"], "<= 2000"),
         (["--dist", "ones", "--d", "9"], "<= 8"),
         (["--dist", "ones", "--a0", "1,2"], "argument --a0"),

@@ -49,6 +49,7 @@ from mesasym.commands.exit_codes import (  # noqa: F401 - re-exported for the co
     EXIT_CHECK_FAILED,
     EXIT_CODES,
     EXIT_HYPOTHESES_VIOLATED,
+    EXIT_INCONCLUSIVE,
     EXIT_INTERNAL_ERROR,
     EXIT_OK,
     EXIT_USAGE,
@@ -400,16 +401,13 @@ def process_spec(text: Any) -> str:
 
 
 def add_process(parser: argparse.ArgumentParser, *, help: str | None = None) -> None:
-    """``--process SPEC``: the law of the eigenvalues of ``W`` (default ``uniform``, the paper's)."""
-    parser.add_argument(
-        "--process",
-        metavar="SPEC",
-        type=process_spec,
-        default="uniform",
-        help=help
-        or f"law of the eigenvalues of W, e.g. roots:k=4 (default uniform, the paper's); families: "
-        f"{family_list('process')} (parameters: docs/processes.md)",
-    )
+    """``--process SPEC``: the law of the eigenvalues of ``W`` (default ``uniform``, the paper's).
+
+    The help ends with the family names, generated from the registry (so it cannot go stale).
+    """
+    text = help or "law of the eigenvalues of W, e.g. roots:k=4 (default uniform, the paper's)"
+    text += f"; families: {family_list('process')} (parameters: docs/processes.md)"
+    parser.add_argument("--process", metavar="SPEC", type=process_spec, default="uniform", help=text)
 
 
 def law_and_dimension(spec: str, d_given: int | None, default_d: int) -> tuple[Any, int]:

@@ -302,6 +302,11 @@ class FixedPointReport:
         return "inconclusive" if "inconclusive" in outcomes else "verified"
 
     @property
+    def on_non_convergent_set(self) -> bool:
+        """Whether the start lies on the derived non-convergent set (the initialization row fails)."""
+        return any(check.name == "initialization" and check.passed is False for check in self.checks)
+
+    @property
     def inconclusive_reasons(self) -> list[str]:
         """``"row: why"`` for every row that could not be evaluated."""
         return [f"{check.name}: {check.inconclusive}" for check in self.checks if check.inconclusive is not None]
@@ -339,8 +344,9 @@ class FixedPointReport:
                 "ab": None if self.c_star_mp is None else float(self.c_star_mp),
                 "ab_exact": None if self.c_star_exact is None else str(self.c_star_exact),
                 "ab_digits": None if self.c_star_mp is None else digits(self.c_star_mp, dps),
-                "a": finite_or_none(self.a_tilde),
-                "b": finite_or_none(self.b_tilde),
+                # no limits from a start on the non-convergent set (the initialization row fails)
+                "a": None if self.on_non_convergent_set else finite_or_none(self.a_tilde),
+                "b": None if self.on_non_convergent_set else finite_or_none(self.b_tilde),
             },
             "numeric": {
                 "engine": numeric.engine,
