@@ -149,6 +149,8 @@ def test_process_header_names_the_law_its_fixed_point_and_theorem1s(process_repo
     assert f"Theorem 1's a~b~ = {report.theorem1_ab:.6g} does not apply: the law breaks phase-rule" in first
     assert "broken: phase-rule" in out and "hypotheses of Theorem 1 that this law breaks" in out
     assert f"checked: this law's own fixed point c* = {info['manifold_ab']:.15g}" in out
+    assert abs(report.theorem1_ab - info["manifold_ab"]) > 1e-3 * info["manifold_ab"]  # two different values shown
+    assert report.to_dict()["fixed_point"]["theorem1_ab"] == report.theorem1_ab
     # the counts: no "0 of 0 consistency checks"; info rows counted as such
     verdict = out.splitlines()[-2]
     assert " 0 of 0 " not in verdict and "4 info rows" in verdict and "6 of 6 independent checks passed" in verdict

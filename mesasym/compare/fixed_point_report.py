@@ -344,6 +344,7 @@ class FixedPointReport:
                 "ab": None if self.c_star_mp is None else float(self.c_star_mp),
                 "ab_exact": None if self.c_star_exact is None else str(self.c_star_exact),
                 "ab_digits": None if self.c_star_mp is None else digits(self.c_star_mp, dps),
+                "theorem1_ab": self.theorem1_ab,  # the paper's formula; differs from ab with --process
                 # no limits from a start on the non-convergent set (the initialization row fails)
                 "a": None if self.on_non_convergent_set else finite_or_none(self.a_tilde),
                 "b": None if self.on_non_convergent_set else finite_or_none(self.b_tilde),
