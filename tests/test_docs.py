@@ -4,7 +4,7 @@
   prints what it shows (the standard-library doctest runner, in-process; fast).
 * ``test_site_builds``: the Sphinx site (``docs/``) builds nitpicky with every warning
   an error (``-W --keep-going -n``), which also executes the tutorials and the command
-  pages; every module has its API page. Slow (2.5 to 5 minutes on 2 cores).
+  pages; every module has its API page. Slow (2.5 to 8 minutes on 2 cores).
 * ``test_site_needs_no_network``: no CDN URL or remote script/stylesheet in the built
   HTML (MathJax is bundled); ``test_pages_render_in_headless_chromium``: three pages opened
   in headless Chromium show rendered formulas and loaded figures (one build for all).
