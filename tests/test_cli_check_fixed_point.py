@@ -53,6 +53,10 @@ def _assert_row_is_honest(check: dict) -> None:
         else:
             assert isinstance(check["passed"], bool)
         assert isinstance(check["tolerance"], (int, float)) and not isinstance(check["tolerance"], bool)
+        if isinstance(check["passed"], bool) and isinstance(check["value"], (int, float)):  # the result follows
+            value = abs(check["value"]) if check["relation"] == "abs<=" else check["value"]
+            within = value > check["tolerance"] if check["relation"] == ">" else value <= check["tolerance"]
+            assert within == check["passed"], check
 
 
 def test_monte_carlo_rows_have_kinds_and_the_text_shows_them(capsys: pytest.CaptureFixture[str]) -> None:
