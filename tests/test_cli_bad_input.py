@@ -72,7 +72,6 @@ BAD_INPUT: dict[str, list[tuple[list[str], str]]] = {
         (["--latex", UNWRITABLE_DIR], "is not writable"),
     ],
     "capability": [
-        ([], "the following arguments are required: --dist"),
         (["--dist", "nonsense"], "unknown distribution name"),
         (["--dist", "gaussian", "--T", "2"], "argument --T"),
         (["--dist", "gaussian", "--T", str(10**13)], "argument --T"),
@@ -87,7 +86,6 @@ BAD_INPUT: dict[str, list[tuple[list[str], str]]] = {
     ],
     "explore": [
         (["--dist", "gaussian", "--T", "300", "--process", "roots:k=4"], "at most T=120"),
-        ([], "required: --dist"),
         (["--dist", "ones", "--T", "2001"], "<= 2000"),
         (["--dist", "ones", "--d", "9"], "<= 8"),
         (["--dist", "ones", "--a0", "1,2"], "argument --a0"),

@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -144,13 +145,29 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait(timeout=5)
 
 
+def console_script(name: str) -> str | None:
+    """The venv's console script ``name`` (beside ``sys.executable``, so found without activating the
+    venv), else the one on ``PATH``; ``None`` when neither exists."""
+    return shutil.which(name, path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+
+
+DASK = console_script("dask")
+
+
+def test_console_scripts_are_found_beside_the_interpreter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An empty PATH (a venv not activated) still finds the venv's own scripts."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert console_script("mesasym") == str(Path(sys.executable).parent / "mesasym")
+    assert console_script("no-such-script-here") is None
+
+
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("dask") is None, reason="the dask command-line tool is not installed")
+@pytest.mark.skipif(DASK is None, reason="the dask command-line tool is not installed")
 def test_external_scheduler_and_worker_give_the_local_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     spec_path = _write(tmp_path, CHECK)
     scheduler_file = tmp_path / "scheduler.json"
     scheduler = _start(
-        ["dask", "scheduler", "--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)],
+        [DASK, "scheduler", "--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)],
         tmp_path / "scheduler.log",
     )
     worker = None
@@ -160,7 +177,7 @@ def test_external_scheduler_and_worker_give_the_local_table(tmp_path: Path, caps
             time.sleep(0.2)
         address = json.loads(scheduler_file.read_text())["address"]
         worker = _start(
-            ["dask", "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"], tmp_path / "worker.log"
+            [DASK, "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"], tmp_path / "worker.log"
         )
         status = main(["sweep", str(spec_path), "--out", str(tmp_path / "remote"), "--scheduler", address, "--json", "--no-plots"])
         summary = json.loads(capsys.readouterr().out)

@@ -31,8 +31,8 @@ EXIT_HYPOTHESES_VIOLATED = O.EXIT_HYPOTHESES_VIOLATED
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options: ``--dist`` (required), ``--T``, ``--d``, ``--monte-carlo``, ``--seed``."""
-    O.add_dist(parser, required=True, help="law of x_1, e.g. 'gaussian:sigma=1', 'sparse:c=1'")
+    """Options: ``--dist`` (default the paper's Gaussian), ``--T``, ``--d``, ``--monte-carlo``, ``--seed``."""
+    O.add_dist(parser, default="gaussian:sigma=1", help="law of x_1, e.g. 'sparse:c=1' (default gaussian:sigma=1, the paper's)")
     O.add_T(parser, default=100, help="training sequence length")
     O.add_d(parser, default=None, help="dimension (default 5, or the dimension the law fixes)")
     O.add_int(

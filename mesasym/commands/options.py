@@ -49,6 +49,7 @@ from mesasym.commands.exit_codes import (  # noqa: F401 - re-exported for the co
     EXIT_CHECK_FAILED,
     EXIT_CODES,
     EXIT_HYPOTHESES_VIOLATED,
+    EXIT_INCONCLUSIVE,
     EXIT_INTERNAL_ERROR,
     EXIT_OK,
     EXIT_USAGE,
@@ -386,8 +387,19 @@ def law_spec(text: Any) -> str:
     return str(text)
 
 
+def family_list(kind: str = "dist") -> str:
+    """The family names of ``--dist`` (``kind="dist"``) or ``--process``, from the registry of :mod:`mesasym.laws`."""
+    from mesasym.laws import DISTRIBUTION_NAMES, PROCESS_NAMES
+
+    return ", ".join(DISTRIBUTION_NAMES if kind == "dist" else PROCESS_NAMES)
+
+
 def add_dist(parser: argparse.ArgumentParser, *, default: str | None = None, required: bool = False, help: str) -> None:
-    """``--dist SPEC``: the law of ``x_1``, checked while parsing (``args.dist`` stays the text)."""
+    """``--dist SPEC``: the law of ``x_1``, checked while parsing (``args.dist`` stays the text).
+
+    The help ends with the family names, generated from the registry (so it cannot go stale).
+    """
+    help = f"{help}; families: {family_list('dist')} (parameters: docs/distributions.md)"
     parser.add_argument("--dist", metavar="SPEC", type=law_spec, default=default, required=required, help=help)
 
 
@@ -404,16 +416,13 @@ def process_spec(text: Any) -> str:
 
 
 def add_process(parser: argparse.ArgumentParser, *, help: str | None = None) -> None:
-    """``--process SPEC``: the law of the eigenvalues of ``W`` (default ``uniform``, the paper's)."""
-    parser.add_argument(
-        "--process",
-        metavar="SPEC",
-        type=process_spec,
-        default="uniform",
-        help=help
-        or "law of the eigenvalues of W: uniform (the paper's, default), roots:k=K, von-mises:kappa=K, "
-        "damped:r=R, mixture:components=[...],[...];weights=...",
-    )
+    """``--process SPEC``: the law of the eigenvalues of ``W`` (default ``uniform``, the paper's).
+
+    The help ends with the family names, generated from the registry (so it cannot go stale).
+    """
+    text = help or "law of the eigenvalues of W, e.g. roots:k=4 (default uniform, the paper's)"
+    text += f"; families: {family_list('process')} (parameters: docs/processes.md)"
+    parser.add_argument("--process", metavar="SPEC", type=process_spec, default="uniform", help=text)
 
 
 def require_process_budget(process: Any, T: int) -> None:

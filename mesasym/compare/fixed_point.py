@@ -140,6 +140,7 @@ def _hypotheses(
             "conserved; on a = -b, ab <= 0 < a~b~ and the flow goes to the saddle at the origin)",
             "consistency",
             hypothesis=True,
+            relation=">",
         )
     )
     return checks
@@ -295,13 +296,14 @@ def _reduced_checks(reduced: ReducedTrajectory, a_tilde: mpmath.mpf, b_tilde: mp
             ),
             Check(
                 "reduced-ode-a-b-limits",
-                bool(reduced.converged and error <= tolerance),
+                bool(error <= tolerance) if reduced.converged else None,
                 float(error),
                 float(tolerance),
                 "max relative error of a, b at the end against the closed forms a~, b~: with a^2 - b^2 "
                 "conserved, |a - a~| <= |ab - c*| / (a + a~), so the bound is 2 eps max(|b~/a~|, |a~/b~|) "
                 f"for the stopping distance eps, plus 10^-{dps - 5} for the integration error",
                 "consistency",
+                inconclusive=None if reduced.converged else "the integration did not reach a~b~ (see reduced-ode-reaches-fixed-point)",
             ),
             Check(
                 "conserved-quantity",
@@ -325,12 +327,13 @@ def numeric_rows(
         return [
             Check(
                 "numeric-ab",
-                numeric.converged and _relative(numeric.final_ab, c_star) <= POPULATION_RTOL,
+                _relative(numeric.final_ab, c_star) <= POPULATION_RTOL if numeric.converged else None,
                 _relative(numeric.final_ab, c_star),
                 POPULATION_RTOL,
                 "relative error of the full model's population-flow limit; the flow stops at "
                 "||grad L||/||grad D|| <= 1e-13 (= |ab - c*|/c* on the manifold), 1000x margin for the solver",
                 "independent",
+                inconclusive=None if numeric.converged else "the population flow stopped before stationarity",
             ),
             Check(
                 "numeric-a-b",
@@ -358,12 +361,13 @@ def numeric_rows(
     return [
         Check(
             "numeric-converged",
-            numeric.detail["last_step_change"] <= MC_CONVERGED_FRACTION * se,
+            True if numeric.converged else None,
             numeric.detail["last_step_change"],
             MC_CONVERGED_FRACTION * se,
             "change of ab in the last gradient step; below 1 % of the standard error the remaining "
             "optimisation error is negligible against the sampling error (if not, give more --steps)",
             "consistency",
+            inconclusive=None if numeric.converged else "the Monte Carlo run did not converge in --steps; raise --steps",
         ),
         Check(
             "numeric-ab",
@@ -376,6 +380,7 @@ def numeric_rows(
             f"of freedom, false-alarm rate {alpha:g}); |t| = {abs(z):.2f}; detects a relative error in {target} of "
             f"{numeric.detail['detectable_relative_error']:.3g} with probability {mc.DETECTION_POWER:g}",
             "independent",
+            relation="abs<=",
         ),
         Check(
             "off-manifold",

@@ -158,7 +158,7 @@ def invariance_row(relative: float, invariant: bool | None) -> Check:
         )
     return Check(
         "invariance-numeric", relative > NONZERO_RTOL, relative, NONZERO_RTOL,
-        _INVARIANCE_REASON + "; predicted nonzero: must exceed the tolerance", "independent",
+        _INVARIANCE_REASON + "; predicted nonzero: must exceed the tolerance", "independent", relation=">",
     )
 
 
