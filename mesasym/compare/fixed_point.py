@@ -358,16 +358,17 @@ def numeric_rows(
     quantile = mc.t_quantile(alpha, G - 1)
     estimate = numeric.ab_estimate
     z = (estimate - c_star) / se
+    converged = numeric.detail["last_step_change"] <= MC_CONVERGED_FRACTION * se
     return [
         Check(
             "numeric-converged",
-            True if numeric.converged else None,
+            True if converged else None,
             numeric.detail["last_step_change"],
             MC_CONVERGED_FRACTION * se,
             "change of ab in the last gradient step; below 1 % of the standard error the remaining "
             "optimisation error is negligible against the sampling error (if not, give more --steps)",
             "consistency",
-            inconclusive=None if numeric.converged else "the Monte Carlo run did not converge in --steps; raise --steps",
+            inconclusive=None if converged else "the Monte Carlo run did not converge in --steps; raise --steps",
         ),
         Check(
             "numeric-ab",
