@@ -129,13 +129,25 @@ def _mlp(kind: str, mlp: MLP, h: jax.Array) -> jax.Array:
     return jnp.einsum("am,npm->npa", mlp.w2, hidden) + mlp.c2
 
 
+def _linear_prefix(attention: Attention, g: jax.Array, rho: jax.Array) -> jax.Array:
+    """Linear attention through the prefix sums :math:`C_t = \\sum_{i\\le t} g_i g_i^*`: ``O(P width^2)``."""
+    grams = jnp.cumsum(jnp.einsum("npa,npb->npab", g, jnp.conj(g)), axis=1)  # C_t, shared by the heads
+    q = jnp.einsum("hab,npb->nhpa", attention.kq, g)  # W^KQ_h g_t
+    mixed = jnp.einsum("npab,nhpb->nhpa", grams, q) / rho[:, None]
+    return jnp.einsum("hab,nhtb->nta", attention.pv, mixed)
+
+
 def _attention(spec: ModelSpec, attention: Attention, g: jax.Array) -> jax.Array:
+    """Causal attention of every head, summed (module docstring); ``O(P^2 width)`` scores or,
+    for linear attention with ``width < P``, the equal prefix-sum form."""
     P, width = g.shape[1], g.shape[2]
+    rho = jnp.maximum(jnp.arange(P), 1).astype(jnp.real(g).dtype)  # t - 1 for t = 1..P, at least 1
+    if spec.attention == "linear" and width < P:
+        return _linear_prefix(attention, g, rho)
     q = jnp.einsum("hab,npb->nhpa", attention.kq, g)  # W^KQ_h g_t
     scores = jnp.einsum("nhta,nia->nhti", q, jnp.conj(g))  # g_i^* W^KQ_h g_t
     causal = jnp.tril(jnp.ones((P, P), dtype=bool))
     if spec.attention == "linear":
-        rho = jnp.maximum(jnp.arange(P) , 1).astype(jnp.real(g).dtype)  # t - 1 for t = 1..P, at least 1
         weights = jnp.where(causal, scores, 0) / rho[:, None]
     else:
         real = jnp.real(scores) if spec.score == "real" else jnp.abs(scores)
