@@ -22,7 +22,7 @@ import jax
 import numpy as np
 
 from mesasym.errors import DivergenceError, require
-from mesasym.models.gradient import chunked_loss_and_gradient
+from mesasym.models.gradient import Chunks, chunked_loss, chunked_value_and_jax_gradient, to_convention
 from mesasym.models.optimizers import OptimizerSpec, parse_optimizer
 from mesasym.models.summary import layer_summaries
 from mesasym.models.transformer import Model
@@ -42,16 +42,19 @@ class TrainingRun:
     steps: int
 
 
-def evaluate(model: Model, batch: Batch) -> float:
+def evaluate(model: Model, batch: Batch | Chunks) -> float:
     """The mean loss on ``batch`` (chunked, as in training)."""
-    return float(chunked_loss_and_gradient(model, batch)[0])
+    return float(chunked_loss(model, batch if isinstance(batch, Chunks) else Chunks.of(model, batch)))
 
 
 def _step_function(optimizer):
+    """One jitted step: the loss at the current model and the model after the optimizer's update."""
+
     @eqx.filter_jit
-    def step(model: Model, state, gradient: Model):
-        updates, state = optimizer.update(gradient, state, eqx.filter(model, eqx.is_array))
-        return eqx.apply_updates(model, updates), state
+    def step(model: Model, state, chunks: Chunks):
+        value, gradient = chunked_value_and_jax_gradient(model, chunks)
+        updates, state = optimizer.update(to_convention(gradient), state, eqx.filter(model, eqx.is_array))
+        return eqx.apply_updates(model, updates), state, value
 
     return step
 
@@ -83,9 +86,14 @@ def train(
     recorder = Recorder(record_every, last=steps)
     initial = math.nan
     value = math.nan
+    fixed = None if callable(sample) else Chunks.of(model, sample)
+    tests = None if test is None else Chunks.of(model, test)
     for k in range(steps + 1):
-        batch = sample(k) if callable(sample) else sample
-        loss_k, gradient = chunked_loss_and_gradient(model, batch)
+        chunks = fixed if fixed is not None else Chunks.of(model, sample(k))  # type: ignore[operator]
+        if k < steps:
+            updated, new_state, loss_k = step_fn(model, state, chunks)
+        else:
+            loss_k = chunked_loss(model, chunks)
         value = float(loss_k)
         if k == 0:
             initial = value
@@ -94,14 +102,13 @@ def train(
                 f"training diverged at step {k} (loss={value:.3g}) with lr={lr:g}; use a smaller step size, e.g. lr={lr / 10:.2g}"
             )
         if recorder.due(k):
-            tested = test is not None and (test_at is None or k in test_at)
+            tested = tests is not None and (test_at is None or k in test_at)
             recorder.record(
-                k, train_loss=value, test_loss=evaluate(model, test) if tested else math.nan, **layer_summaries(model)
+                k, train_loss=value, test_loss=evaluate(model, tests) if tested else math.nan, **layer_summaries(model)
             )
         if on_step is not None:
             on_step(k, value)
-        if k == steps:
-            break
-        model, state = step_fn(model, state, gradient)
+        if k < steps:
+            model, state = updated, new_state
     jax.block_until_ready(model)
     return TrainingRun(model, recorder.columns(), value, int(steps))
