@@ -363,10 +363,10 @@ def _run_jax(args: argparse.Namespace, setup: _Setup, wanted: set[int]) -> tuple
     def draw(n: int) -> Any:
         return task.sample(rng, n, d=d, length=args.T, dist=setup.law, process=setup.process, dtype=DTYPES[args.dtype])
 
+    model = setup.start if setup.start is not None else init_model(setup.model_spec, task, d, seed=args.seed, dtype=DTYPES[args.dtype])
     train_batch = None if args.fresh else draw(args.samples)
     test_batch = draw(args.test_samples) if args.test_samples else None
     sample = (lambda step: draw(args.samples)) if args.fresh else train_batch
-    model = setup.start if setup.start is not None else init_model(setup.model_spec, task, d, seed=args.seed, dtype=DTYPES[args.dtype])
     prepared = time.perf_counter()
     with O.progress(args, "training", total=steps + 1, unit="step") as bar:
 

@@ -82,6 +82,10 @@ def save_model(path: str | os.PathLike[str], model: Model, *, task: str, seed: i
 def _read(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     require(path.is_file(), f"model file {str(path)!r} does not exist or is not a file")
     if not zipfile.is_zipfile(path):
+        with open(path, "rb") as handle:
+            zip_start = handle.read(4) == b"PK\x03\x04"
+        if zip_start:  # a zip whose end (the central directory) is missing
+            raise InvalidInputError(f"model file {str(path)!r} is corrupt or truncated (no zip directory)")
         raise InvalidInputError(f"{str(path)!r} is not a mesasym model file (not an .npz archive)")
     try:
         with np.load(path, allow_pickle=False) as archive:
