@@ -103,7 +103,7 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
 
 
 def load_model(path: str | os.PathLike[str]) -> LoadedModel:
-    """Read a model file (module docstring); every refusal is a one-line :class:`InvalidInputError`."""
+    """Read a model file (module docstring); every refusal is a one-line :class:`~mesasym.errors.InvalidInputError`."""
     path = Path(path)
     header, arrays = _read(path)
     kind = header.get("format")

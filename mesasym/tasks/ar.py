@@ -45,7 +45,7 @@ __all__ = ["AR", "Unitary", "Orthogonal", "Rotation", "Noisy", "Nonlinear", "ar_
 
 
 def ar_batch(X: np.ndarray, oracle: np.ndarray | None = None) -> Batch:
-    """The :class:`Batch` of sequences ``X`` (``(n, T, d)``): ``u_p = x_p``, ``v_p = x_{p+1}``.
+    """The :class:`~mesasym.tasks.batch.Batch` of sequences ``X`` (``(n, T, d)``): ``u_p = x_p``, ``v_p = x_{p+1}``.
 
     ``oracle`` (``(n, T-2, d)``, the conditional means of ``x_3..x_T``) defaults to the
     targets themselves (a noiseless recursion).
