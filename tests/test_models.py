@@ -102,7 +102,7 @@ def _directional_check(model, batch, seed: int, gradient_scale: float = 1.0) -> 
         assert abs(numeric - analytic) <= 1e-6 * max(abs(analytic), 1e-3), (numeric, analytic)
 
 
-@pytest.mark.parametrize("task", ["unitary", "regression:nonlinear"])
+@pytest.mark.parametrize("task", ["unitary", pytest.param("regression:nonlinear", marks=pytest.mark.slow)])
 def test_deep_family_gradient_matches_finite_differences(task):
     batch = parse_task(task).sample(np.random.default_rng(4), 3, d=2, length=5)
     model = init_model(DEEP, task, 2, seed=1)
