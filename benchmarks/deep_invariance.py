@@ -1,6 +1,6 @@
 """Print the invariance table of docs/deep-theory.md (deep linear attention, exact engine).
 
-Usage: python benchmarks/deep_invariance.py   (about 2 minutes on 2 cores)
+Usage: python benchmarks/deep_invariance.py   (rows print as they finish; minutes on 2 cores)
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ from mesasym.compare.deep_invariance import TABLE_SETTINGS, invariance_row, mark
 
 def main() -> None:
     start = time.perf_counter()
-    rows = [invariance_row(*setting) for setting in TABLE_SETTINGS]
-    print(markdown(rows))
-    print(f"\n({time.perf_counter() - start:.0f} s)")
+    header, rule = markdown([]).splitlines()
+    print(header, rule, sep="\n", flush=True)
+    for setting in TABLE_SETTINGS:
+        print(markdown([invariance_row(*setting)]).splitlines()[-1], flush=True)
+    print(f"\n({time.perf_counter() - start:.0f} s on this machine)")
 
 
 if __name__ == "__main__":

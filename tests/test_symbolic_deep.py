@@ -95,4 +95,4 @@ def test_generic_moments_are_kept_without_a_law():
 
 def test_sizes_beyond_the_limit_are_refused():
     with pytest.raises(InvalidInputError, match="beyond the symbolic derivation's limit"):
-        reduced_loss(CLOSURE, 2, 8, 2)
+        reduced_loss(CLOSURE, 2, 11, 2)
