@@ -29,7 +29,7 @@ from mesasym.errors import InvalidInputError, require
 from mesasym.models.exact_linear import DeepParameters, convention_gradient, enable_x64, per_sequence_loss
 from mesasym.numeric.quadrature import sequence_rule
 
-__all__ = ["ExactPopulation", "MAX_LAYERS", "check_exact_model"]
+__all__ = ["ExactPopulation", "MAX_LAYERS", "check_exact_model", "parse_exact_model"]
 
 #: Deepest model the exact engine accepts (the node count grows like 9^L per coordinate).
 MAX_LAYERS = 3
@@ -43,13 +43,19 @@ def check_exact_model(spec: dict) -> int:
     ``spec`` maps keys to text values (``layers``, ``attention``, ``mlp``, ``norm``, ``heads``,
     ``shared``, ``width``); absent keys take the paper's defaults.
     """
-    defaults = {"layers": "1", "attention": "linear", "mlp": "none", "norm": "none", "heads": "1"}
-    known = set(defaults) | {"shared", "init", "width"}
+    defaults = {"layers": "1", "attention": "linear", "mlp": "none", "norm": "none", "heads": "1", "shared": "false"}
+    known = set(defaults) | {"init", "width", "mlp_width"}
     for key in spec:
         if key not in known:
             raise InvalidInputError(f"--model key {key!r} is unknown; valid: {', '.join(sorted(known))}")
     values = {**defaults, **{k: str(v) for k, v in spec.items()}}
-    for key, wanted in (("attention", "linear"), ("mlp", "none"), ("norm", "none"), ("heads", "1")):
+    for key in ("init", "width", "mlp_width"):
+        if key in spec:
+            raise InvalidInputError(
+                f"--model {key}={spec[key]} is not supported by the exact engine; valid: the paper's embedding "
+                "and the start given by --a0/--b0"
+            )
+    for key, wanted in (("attention", "linear"), ("mlp", "none"), ("norm", "none"), ("heads", "1"), ("shared", "false")):
         if values[key] != wanted:
             raise InvalidInputError(
                 f"--model {key}={values[key]} has no exact population engine; valid: {key}={wanted} "
@@ -62,6 +68,21 @@ def check_exact_model(spec: dict) -> int:
     if not 1 <= layers <= MAX_LAYERS:
         raise InvalidInputError(f"--model layers={layers} is beyond the exact engine's limit; valid: 1..{MAX_LAYERS}")
     return layers
+
+
+_MODEL_KEYS = ("layers", "heads", "attention", "mlp", "mlp_width", "norm", "width", "shared", "init")
+
+
+def parse_exact_model(text: str) -> int:
+    """``--model`` text (e.g. ``"layers=2"``) -> number of layers, or a one-line refusal.
+
+    Parsed by the one spec grammar (:func:`mesasym.specs.parse_spec`); only linear attention
+    without MLP or norm has an exact engine (:func:`check_exact_model`).
+    """
+    from mesasym.specs import Key, parse_spec
+
+    parsed = parse_spec(text, kind="model", families={"": tuple(Key(k, "") for k in _MODEL_KEYS)}, default="")
+    return check_exact_model({k: v for k, v in parsed.values.items() if v != ""})
 
 
 class ExactPopulation:
