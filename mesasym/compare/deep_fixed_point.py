@@ -177,7 +177,7 @@ def _integrate(flow_fn, s0: np.ndarray, scale: float) -> tuple[np.ndarray, list[
 
 
 def _gd2_fit(rule) -> tuple[tuple[float, float], float]:
-    """Best two GD steps from ``W = 0`` on the in-context least squares, on the exact cubature sum.
+    r"""Best two GD steps from ``W = 0`` on the in-context least squares, on the exact cubature sum.
 
     Step ``k`` is :math:`W \leftarrow W + \eta_k (G_t - W C_t)` with
     :math:`G_t = \frac{1}{t-1}\sum_{i<t} x_{i+1} x_i^*`, :math:`C_t = \frac{1}{t-1}\sum_{i<t} x_i x_i^*`,
