@@ -143,7 +143,9 @@ def invariant_closure(
             grad = gradient(block_scalar_point(d, layers, {c: rng.uniform(-1, 1) for c in current}))
             split = manifold_split(grad, list(current) + [c for c in manifold_split(grad).off])
             scalar &= split.off_max <= tolerance * split.scale
-            added |= {c for c, v in manifold_split(grad, current).off.items() if v > tolerance * split.scale}
+            added |= {
+                c for c, v in manifold_split(grad, current).off.items() if c not in current and v > tolerance * split.scale
+            }
         if not added:
             return tuple(current), tuple(rounds), scalar
         rounds.append(tuple(sorted(added)))
