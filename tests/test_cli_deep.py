@@ -24,6 +24,7 @@ def _run(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
         (["--model", "layers=2,mlp=relu", "--d", "2", "--T", "6"], "mlp=relu has no exact population engine"),
         (["--model", "layers=2,norm=layer", "--d", "2", "--T", "6"], "norm=layer has no exact population engine"),
         (["--model", "layers=4", "--d", "1", "--T", "4"], "layers=4 is beyond the exact engine's limit"),
+        (["--model", "layers=3", "--d", "1", "--T", "4"], "deep check supports layers=2"),
         (["--model", "layers=2", "--d", "3", "--T", "6"], "--d 3 --T 6 with layers=2 is beyond the exact engine's limit"),
         (["--model", "layers=2"], "--d 5 --T 50 with layers=2 is beyond"),
         (["--model", "depth=2", "--d", "2", "--T", "6"], "unknown key 'depth'"),

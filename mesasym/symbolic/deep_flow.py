@@ -165,7 +165,7 @@ def residue(reduced: ReducedDeepLoss, inside: Sequence[Coordinate]) -> dict[Coor
     """
     at = {v: 0 for c, v in zip(reduced.coordinates, reduced.symbols) if c not in inside}
     return {
-        c: sp.factor(sp.expand(sp.diff(reduced.loss, v).subs(at) / reduced.d))
+        c: sp.expand(sp.diff(reduced.loss, v).subs(at) / reduced.d)
         for c, v in zip(reduced.coordinates, reduced.symbols)
         if c not in inside
     }
