@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from mesasym.compare.deep_fixed_point import DeepSettings, _gd2_fit, _ols_loss  # noqa: PLC2701 - study script
+from mesasym.compare.deep_fixed_point import DeepSettings, gd2_fit, ols_loss
 from mesasym.compare.deep_training import population_flow
 from mesasym.laws import parse_distribution
 from mesasym.models.exact import ExactPopulation
@@ -34,8 +34,8 @@ def main() -> None:
         pop = ExactPopulation(dist, d, T, L)
         c_star = float(manifold_fixed_point(None, dist, d, T))
         one = float(manifold_loss_value(None, dist, d, T, c_star))
-        _, gd2 = _gd2_fit(pop.rule)
-        ols, ols_se = _ols_loss(dist, DeepSettings(layers=L, d=d, T=T, dist=law), np.random.default_rng(0))
+        _, gd2 = gd2_fit(pop.rule)
+        ols, ols_se = ols_loss(dist, DeepSettings(layers=L, d=d, T=T, dist=law), np.random.default_rng(0))
         starts = [("paper a=b=0.1", DeepParameters.diagonal(d, (0.1,) * L, (0.1,) * L))]
         starts += [(f"random seed {s}", DeepParameters.random(L, d, np.random.default_rng(s), 0.3)) for s in (1, 2, 3)]
         for name, start in starts:

@@ -104,12 +104,12 @@ def test_one_gauss_point_too_few_fails():
 
 def test_moment_gauss_rule_matches_hermite():
     """The Golub–Welsch rule from exact moments reproduces Gauss–Hermite (same nodes and weights)."""
-    from mesasym.numeric.quadrature import _gauss_from_moments  # noqa: PLC2701 - same module's helper
+    from mesasym.numeric.quadrature import gauss_rule_from_moments
 
     law = parse_distribution("gaussian:sigma=2")
     nodes, weights = coordinate_gauss_rule(law, 10)
     moments = [law.coordinate_moment(k) for k in range(21)]
-    m_nodes, m_weights = _gauss_from_moments(moments, 10, "gaussian")
+    m_nodes, m_weights = gauss_rule_from_moments(moments, 10, "gaussian")
     assert np.max(np.abs(m_nodes - nodes)) <= 1e-12 * np.max(np.abs(nodes))
     assert np.max(np.abs(m_weights - weights)) <= 1e-13
 

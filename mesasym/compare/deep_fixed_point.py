@@ -51,7 +51,7 @@ from mesasym.numeric.sequences import sample_sequences
 from mesasym.symbolic.deep_flow import depends_only_on_product_sum, reduced_flow, reduced_loss, residue
 from mesasym.symbolic.phase_laws import manifold_fixed_point, manifold_loss_value
 
-__all__ = ["DeepSettings", "DeepReport", "verify_deep_fixed_point", "render_deep", "DEEP_MAX"]
+__all__ = ["DeepSettings", "DeepReport", "verify_deep_fixed_point", "render_deep", "DEEP_MAX", "gd2_fit", "ols_loss"]
 
 #: Largest (d, T) per number of layers that check-fixed-point --model accepts: d = 2, T = 8 is 302,500
 #: cubature sequences (about a minute here). Three layers have the engine, the invariance table and the
@@ -180,7 +180,7 @@ def _integrate(flow_fn, s0: np.ndarray, scale: float) -> tuple[np.ndarray, list[
     raise InvalidInputError("the derived flow did not converge (start too close to a saddle?)")
 
 
-def _gd2_fit(rule) -> tuple[tuple[float, float], float]:
+def gd2_fit(rule) -> tuple[tuple[float, float], float]:
     r"""Best two GD steps from ``W = 0`` on the in-context least squares, on the exact cubature sum.
 
     Step ``k`` is :math:`W \leftarrow W + \eta_k (G_t - W C_t)` with
@@ -218,7 +218,7 @@ def _gd2_fit(rule) -> tuple[tuple[float, float], float]:
     return ((best[0] + disc) / 2, (best[0] - disc) / 2), float(loss(best))
 
 
-def _ols_loss(dist, settings, rng) -> tuple[float, float]:
+def ols_loss(dist, settings, rng) -> tuple[float, float]:
     """Population loss of least squares on the context (pseudo-inverse) by Monte Carlo: (mean, standard error)."""
     X = sample_sequences(dist, settings.samples, settings.T, settings.d, rng).X
     total = np.zeros(len(X))
@@ -312,8 +312,8 @@ def verify_deep_fixed_point(settings: DeepSettings, progress=None) -> DeepReport
                         "engine's full gradient (every entry) at the derived flow's limit / its largest entry at the start", "independent"))
     c_star = float(manifold_fixed_point(None, dist, d, T))
     one_layer_best = float(manifold_loss_value(None, dist, d, T, c_star))
-    eta, gd2_loss = _gd2_fit(pop.rule)
-    ols_mean, ols_se = _ols_loss(dist, settings, rng)
+    eta, gd2_loss = gd2_fit(pop.rule)
+    ols_mean, ols_se = ols_loss(dist, settings, rng)
     losses = {"limit": limit_loss, "paper_manifold_best": one_layer_best, "gd2_best": gd2_loss,
               "gd2_eta": [float(e) for e in eta], "ols": ols_mean, "ols_standard_error": ols_se}
     checks.append(Check("limit-vs-one-layer-optimum", None, f"{limit_loss:.6g} vs {one_layer_best:.6g}", None,

@@ -22,7 +22,6 @@ import numpy as np
 
 from mesasym.laws import parse_distribution
 from mesasym.models.exact import ExactPopulation
-from mesasym.models.exact_linear import DeepParameters
 from mesasym.models.manifold import (
     Coordinate,
     block_scalar_point,
@@ -100,7 +99,3 @@ def markdown(rows: list[InvarianceRow]) -> str:
         )
     return "\n".join(lines)
 
-
-def paper_point(d: int, a: tuple[float, ...], b: tuple[float, ...]) -> DeepParameters:
-    """The per-layer diagonal point (``a_l``, ``b_l``)."""
-    return DeepParameters.diagonal(d, a, b)

@@ -98,6 +98,7 @@ __all__ = [
     "phase_degree",
     "token_degree",
     "coordinate_gauss_rule",
+    "gauss_rule_from_moments",
     "initial_token_rule",
     "phase_rule",
     "sequence_rule",
@@ -137,7 +138,7 @@ def phase_degree(layers: int, T: int) -> int:
 # ---------------------------------------------------------------------------
 
 
-def _gauss_from_moments(moments: list[sympy.Expr], n: int, what: str) -> tuple[np.ndarray, np.ndarray]:
+def gauss_rule_from_moments(moments: list[sympy.Expr], n: int, what: str) -> tuple[np.ndarray, np.ndarray]:
     """``n``-point Gauss rule of a measure with exact moments ``m_0..m_{2n}`` (Golub–Welsch)."""
     with mpmath.workdps(_DIGITS):
         mu = [mpmath.mpf(sympy.N(m, _DIGITS + 10)) for m in moments]
@@ -191,7 +192,7 @@ def coordinate_gauss_rule(law: IIDCoordinateLaw, n: int) -> tuple[np.ndarray, np
                 f"{law.spec()} has no exact rule of {n} points: its moment E x^{k} = {m} is not finite "
                 f"(needs finite moments up to order {2 * n})"
             )
-    return _gauss_from_moments(moments, n, law.spec())
+    return gauss_rule_from_moments(moments, n, law.spec())
 
 
 def _tensor(nodes: np.ndarray, weights: np.ndarray, d: int) -> Rule:

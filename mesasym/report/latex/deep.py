@@ -24,7 +24,7 @@ def deep_document() -> str:
         reduced_loss,
         residue,
     )
-    from mesasym.symbolic.phase_laws import manifold_loss_value
+    from mesasym.symbolic.phase_laws import manifold_fixed_point, manifold_loss_value
 
     out = header(r"Two-layer linear attention: the per-layer manifold is not invariant; its closure")
     out.append(
@@ -65,10 +65,18 @@ the law's exact moments. Gradient per entry $\frac1d\partial L/\partial w$ (THEO
                  for k, c_ in enumerate(CLOSURE) if c_ in broken]
         out.append(f"\\texttt{{{spec}}}, $d={d}$, $T={T}$:")
         out.append("\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}")
-    out.append(
-        "Both vanish only where $a_1 a_2 b_2 = 0$ (resp. $a_1 b_1 b_2 = 0$) or on one hyperplane in $c = a_1b_1 + a_2b_2$ "
-        "that is not the one-layer fixed point: the flow from the paper's start leaves the manifold."
-    )
+        a1, b1, a2, b2 = reduced.symbols[:4]
+        roots = set()
+        for expr in broken.values():
+            in_c = sp.factor(expr.subs(b1, (c - a2 * b2) / a1))
+            roots |= {r for r in sp.solve(in_c, c) if not (r.free_symbols & {a1, a2, b2})}
+        c_star = sp.nsimplify(manifold_fixed_point(None, parse_distribution(spec), d, T))
+        out.append(
+            f"With $c = a_1b_1 + a_2b_2$ the non-monomial factor vanishes at $c = {', '.join(tex(r) for r in sorted(roots, key=sp.default_sort_key))}$; "
+            f"the one-layer fixed point is $c^* = {tex(c_star)}$"
+            + (" (the same: the manifold's fixed points are stationary for the full model)." if roots == {c_star}
+               else " (different: at the manifold's best point the gradient leaves the manifold).")
+        )
 
     out.append(r"\section{The reduced loss and flow on the closure}")
     reduced = reduced_loss(CLOSURE, 1, 4, 2, parse_distribution("gaussian"))
