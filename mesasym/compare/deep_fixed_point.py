@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from mesasym.compare.fixed_point_report import Check
+from mesasym.compare.fixed_point_report import Check, FixedPointReport
 from mesasym.errors import InvalidInputError
 from mesasym.laws import parse_distribution
 from mesasym.models.exact import ExactPopulation
@@ -105,23 +105,10 @@ class DeepReport:
     seconds: float
     detail: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def hypotheses_hold(self) -> bool:
-        return all(c.passed for c in self.checks if c.hypothesis)
-
-    @property
-    def verdict(self) -> str:
-        if not self.hypotheses_hold:
-            return "hypotheses-violated"
-        return "verified" if all(c.passed for c in self.checks if c.is_test) else "failed"
-
-    def summary(self) -> dict[str, dict[str, int]]:
-        out: dict[str, dict[str, int]] = {}
-        for check in self.checks:
-            entry = out.setdefault("hypotheses" if check.hypothesis else check.kind, {"passed": 0, "total": 0})
-            entry["total"] += 1
-            entry["passed"] += bool(check.passed)
-        return out
+    # The verdict logic of the one-layer report, reused as is (it reads only ``self.checks``).
+    hypotheses_hold = FixedPointReport.hypotheses_hold
+    verdict = FixedPointReport.verdict
+    summary = FixedPointReport.summary
 
     def to_dict(self) -> dict[str, Any]:
         s = self.settings
