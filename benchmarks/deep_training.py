@@ -3,7 +3,7 @@
 Usage: python benchmarks/deep_training.py   (prints the table of docs/deep-theory.md; a few minutes)
 
 From the paper's per-layer start (a_l = b_l = 0.1) and from random full complex starts (scale 0.3),
-the full gradient flow (compare.deep_training.population_flow) to tau = 400; the loss at the end
+the full gradient flow (compare.deep_training.population_flow) to tau = 200 (LSODA, rtol 1e-8); the loss at the end
 against the best point of the paper's manifold (one-step GD), the best two GD steps (step sizes fitted
 on the same exact sum, a local fit) and OLS (Monte Carlo, 20,000 sequences).
 """
@@ -22,12 +22,12 @@ from mesasym.models.exact_linear import DeepParameters
 from mesasym.models.manifold import coordinate_name, manifold_split
 from mesasym.symbolic.phase_laws import manifold_fixed_point, manifold_loss_value
 
-SETTINGS = [("gaussian", 2, 1, 5), ("uniform", 2, 1, 5), ("gaussian", 3, 1, 4)]
-TAU = 400.0
+SETTINGS = [("gaussian", 2, 1, 5), ("gaussian", 3, 1, 4)]
+TAU = 200.0
 
 
 def main() -> None:
-    print("| law | L | d | T | start | loss at tau=400 | max grad entry | largest blocks | one-step GD best | GD-2 best | OLS (MC) |")
+    print("| law | L | d | T | start | loss at tau=200 | max grad entry | largest blocks | one-step GD best | GD-2 best | OLS (MC) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for law, L, d, T in SETTINGS:
         dist = parse_distribution(law)
@@ -37,10 +37,10 @@ def main() -> None:
         _, gd2 = gd2_fit(pop.rule)
         ols, ols_se = ols_loss(dist, DeepSettings(layers=L, d=d, T=T, dist=law), np.random.default_rng(0))
         starts = [("paper a=b=0.1", DeepParameters.diagonal(d, (0.1,) * L, (0.1,) * L))]
-        starts += [(f"random seed {s}", DeepParameters.random(L, d, np.random.default_rng(s), 0.3)) for s in (1, 2, 3)]
+        starts += [(f"random seed {s}", DeepParameters.random(L, d, np.random.default_rng(s), 0.3)) for s in (1, 2)]
         for name, start in starts:
             t0 = time.perf_counter()
-            res = population_flow(pop, start, TAU, rtol=1e-10)
+            res = population_flow(pop, start, TAU, rtol=1e-8)
             split = manifold_split(res.params, [])
             top = sorted(split.off.items(), key=lambda kv: -kv[1])[:3]
             blocks = ", ".join(f"{coordinate_name(c)} {v:.2f}" for c, v in top)

@@ -144,3 +144,23 @@ def test_models_without_an_exact_engine_are_refused(spec, message):
 def test_linear_models_are_accepted():
     assert check_exact_model({"layers": "2", "attention": "linear"}) == 2
     assert check_exact_model({}) == 1
+
+
+@pytest.mark.parametrize("layers", [1, 2, 3])
+def test_reference_equals_the_deep_model_family(layers):
+    """The engine's reference model is the family's ``layers=L`` linear model (issue 23), to rounding."""
+    import jax.numpy as jnp
+
+    from mesasym.models import parse_model, per_problem_loss
+    from mesasym.models.layout import Layout
+    from mesasym.models.transformer import Attention, Block, Model
+    from mesasym.tasks.ar import ar_batch
+
+    rng = np.random.default_rng(7)
+    d = 2
+    params = DeepParameters.random(layers, d, rng, 0.5)
+    blocks = tuple(Block(Attention(jnp.asarray(params.WKQ[l])[None], jnp.asarray(params.WPV[l])[None])) for l in range(layers))
+    model = Model(blocks, parse_model(f"layers={layers}"), Layout.of("ar", d, d))
+    X = sample_sequences(parse_distribution("gaussian"), 6, 5, d, rng).X
+    family = np.asarray(per_problem_loss(model, ar_batch(X)))
+    assert _relative(family, np.asarray(per_sequence_loss(params.WKQ, params.WPV, X))) <= TOL

@@ -15,8 +15,9 @@ context to normalise by; its token still feeds the next layer). At ``L = 1`` thi
 :func:`mesasym.numeric.model.predict` (tested to rounding). The cost of one sequence is
 :math:`O(L\,T^2 d + L\,T d^2)`.
 
-This module is the reference the exact engine (:mod:`mesasym.models.exact`) differentiates;
-the deep model family's ``per_problem_loss`` (issue 23) is checked against it where present.
+This module is the compact reference the exact engine (:mod:`mesasym.models.exact`) differentiates;
+the deep model family's :func:`mesasym.models.transformer.per_problem_loss` of ``layers=L`` linear
+models equals it to rounding (tests/test_models_exact.py).
 
 Gradient convention (THEORY §3): :math:`\nabla = \partial/\partial\operatorname{Re} +
 i\,\partial/\partial\operatorname{Im}`. ``jax.grad`` of a real function of a complex array
