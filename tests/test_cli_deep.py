@@ -31,10 +31,11 @@ def _run(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
         (["--model", "layers=2", "--d", "2", "--T", "6", "--process", "roots:k=3"], "valid only with uniform phases"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(args, message):
-    result = _run(*args)
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
+def test_bad_input_is_one_line_and_exit_2(args, message, capsys):
+    from mesasym.cli import main
+
+    assert main(["check-fixed-point", *args]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and message in lines[0]
 
 
