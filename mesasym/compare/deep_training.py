@@ -75,7 +75,7 @@ def population_minimize(pop: ExactPopulation, start: DeepParameters, gtol: float
         value, grad = pop.loss_and_gradient(_unpack(y, pop.layers, pop.d))
         return value, _pack(grad)  # real gradient of the real and imaginary parts = THEORY's convention, split
 
-    res = minimize(fun, _pack(start), jac=True, method="L-BFGS-B", options={"gtol": gtol, "maxiter": maxiter, "maxfun": 2 * maxiter})
+    res = minimize(fun, _pack(start), jac=True, method="L-BFGS-B", options={"gtol": gtol, "ftol": 1e-16, "maxiter": maxiter, "maxfun": 2 * maxiter})
     end = _unpack(res.x, pop.layers, pop.d)
     loss, grad = pop.loss_and_gradient(end)
     return FlowResult(end, float(res.nit), loss, float(np.max(np.abs(grad.flat()))), count[0])
