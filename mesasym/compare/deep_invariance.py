@@ -41,6 +41,7 @@ TABLE_SETTINGS = tuple(
     [(law, 2, 2, 5) for law in ("gaussian", "uniform", "laplace", "sparse", "rademacher", "ones", "shifted-gaussian",
                                 "mixture:components=[gaussian:sigma=1],[gaussian:sigma=2];weights=1/2,1/2")]
     + [(law, 3, 1, 5) for law in ("gaussian", "uniform", "laplace", "sparse", "ones", "shifted-gaussian")]
+    + [(law, 3, 2, 3) for law in ("gaussian", "ones")]
 )
 
 
