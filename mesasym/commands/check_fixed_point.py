@@ -72,7 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
         help='the transformer, e.g. "layers=2" (linear attention, no MLP or norm; default: the paper\'s one layer); '
-        "layers 2-3 run the deep check of mesasym.compare.deep_fixed_point at small --d, --T",
+        "layers=2 runs the deep check of mesasym.compare.deep_fixed_point at small --d, --T (docs/deep-theory.md)",
     )
 
 
