@@ -36,7 +36,9 @@ from mesasym.models.transformer import Model
 
 __all__ = ["FORMAT", "VERSION", "LoadedModel", "save_model", "load_model"]
 
+#: The ``format`` field of every model file.
 FORMAT = "mesasym-model"
+#: The format version this mesasym writes; it reads every version up to this one.
 VERSION = 1
 _HEADER = "__mesasym__"
 
