@@ -45,7 +45,6 @@ from mesasym.models.manifold import (
     manifold_split,
     paper_coordinates,
 )
-from mesasym.numeric.model import Parameters
 from mesasym.numeric.population.objective import PopulationObjective
 from mesasym.numeric.sequences import sample_sequences
 from mesasym.symbolic.deep_flow import depends_only_on_product_sum, reduced_flow, reduced_loss, residue
