@@ -85,7 +85,9 @@ def test_latex_option_writes_documents(capsys: pytest.CaptureFixture[str], tmp_p
     code, out, _ = _run(capsys, "--T", "20", "--d", "2", "--dist", "sparse:c=2", "--latex", str(target))
     assert code == 0
     names = sorted(p.name for p in target.iterdir())
-    assert names == ["capability.tex", "corollary1.tex", "dynamics.tex", "invariance.tex", "processes.tex", "theorem1.tex"]
+    assert names == [
+        "capability.tex", "corollary1.tex", "deep.tex", "dynamics.tex", "invariance.tex", "processes.tex", "theorem1.tex"
+    ]
     assert "Specialisation" in (target / "theorem1.tex").read_text(encoding="utf-8")
     assert str(target / "theorem1.tex") in out
 

@@ -83,11 +83,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="derive again instead of reading the derivation cached on disk (under $MESASYM_CACHE_DIR, "
         "else $XDG_CACHE_HOME/mesasym or ~/.cache/mesasym; keyed by the inputs and the deriving code)",
     )
+    parser.add_argument(
+        "--model",
+        help='the transformer, e.g. "layers=2" (linear attention, no MLP or norm; default: the paper\'s one layer); '
+        "layers=2 runs the deep check of mesasym.compare.deep_fixed_point at small --d, --T (docs/deep-theory.md)",
+    )
 
 
 def json_result(args: argparse.Namespace) -> tuple[dict, int]:
     """What ``--json`` prints, as a dict, and the exit status (the Python API ``mesasym sweep`` calls)."""
-    report = _verify(args, progress=None)
+    report = _verify_deep(args, None) if _deep_layers(args) > 1 else _verify(args, progress=None)
     return report.to_dict(), _EXIT[report.verdict]
 
 
@@ -122,7 +127,37 @@ def _verify(args: argparse.Namespace, progress):
         raise InvalidInputError(_diverged(args, error)) from None
 
 
+def _deep_layers(args: argparse.Namespace) -> int:
+    """Layers of ``--model`` (1 when absent); refuses models without an exact engine."""
+    if getattr(args, "model", None) is None:
+        return 1
+    from mesasym.models.exact import parse_exact_model
+
+    return parse_exact_model(args.model)
+
+
+def _verify_deep(args: argparse.Namespace, progress):
+    """``--model layers=2|3``: :func:`mesasym.compare.deep_fixed_point.verify_deep_fixed_point`."""
+    from mesasym.compare.deep_fixed_point import DeepSettings, verify_deep_fixed_point
+    from mesasym.laws import is_uniform_process, parse_process
+
+    if not is_uniform_process(parse_process(getattr(args, "process", None))):
+        raise InvalidInputError(f"--process {args.process} with --model {args.model}: valid only with uniform phases")
+    if args.plot is not None or args.engine is not None:
+        raise InvalidInputError(f"--plot and --engine do not apply to --model {args.model} (the exact engine is used)")
+    settings = DeepSettings(layers=_deep_layers(args), d=args.d, T=args.T, dist=args.dist, a0=float(args.a0),
+                            b0=float(args.b0), seed=args.seed, samples=args.samples)
+    return verify_deep_fixed_point(settings, progress=progress)
+
+
 def run(args: argparse.Namespace) -> int:
+    if _deep_layers(args) > 1:
+        from mesasym.commands.fixed_point_text import render_deep
+
+        with O.progress(args, NAME) as bar:
+            report = _verify_deep(args, O.message_sink(bar) if O.progress_enabled(args) else None)
+        print(json.dumps(report.to_dict(), indent=2) if args.json else render_deep(report, explain=args.explain))
+        return _EXIT[report.verdict]
     plot_path = args.plot
     if plot_path is not None:
         from mesasym.report.plots import require_matplotlib

@@ -197,13 +197,34 @@ def render(report: Any, plot_path: Path | None = None, explain: bool = False) ->
     lines += _model_lines(report, data)
     lines.append("")
     lines += table_lines(report.checks)
+    if plot_path is not None:
+        lines.append(f"\n  plot written to {plot_path}")
+    return "\n".join(lines + _closing_lines(report, explain))
+
+
+def _closing_lines(report: Any, explain: bool) -> list[str]:
+    """The reasons (with ``--explain``) and the verdict line with its counts."""
+    lines = []
     if explain:
         lines += ["", "  why these tolerances:"]
         for check in report.checks:
             lines += _wrap(f"- {check.name}: {check.reason}", "  ")
-    if plot_path is not None:
-        lines.append(f"\n  plot written to {plot_path}")
     lines.append(f"\nverdict: {report.verdict} ({verdict_counts(report.summary())}; {report.seconds:.1f} s)")
     if not explain:
         lines.append("  (--explain: the reason for each tolerance)")
-    return "\n".join(lines)
+    return lines
+
+
+def render_deep(report: Any, explain: bool = False) -> str:
+    """The text report of ``check-fixed-point --model layers=L`` (:mod:`mesasym.compare.deep_fixed_point`):
+    the same summary line, table and verdict line as the one-layer report, with the deep check's sources."""
+    s = report.settings
+    lines = [
+        f"{VERDICT_TEXT[report.verdict]}: deep linear attention, layers={s.layers}, at T={s.T}, d={s.d}, "
+        f"x_1 ~ {s.dist}, (a0, b0) = ({s.a0}, {s.b0}) per layer ({report.seconds:.1f} s)",
+        f"  exact engine: {report.to_dict()['nodes']:,} cubature sequences",
+        f"  invariant closure of the per-layer manifold: {', '.join(report.closure)}",
+        "  limit of the derived flow: " + ", ".join(f"{k} = {v:.10g}" for k, v in report.limit.items()),
+        "",
+    ]
+    return "\n".join(lines + table_lines(report.checks) + _closing_lines(report, explain))

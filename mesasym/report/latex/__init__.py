@@ -14,7 +14,9 @@ is typed in except prose):
 * ``dynamics.tex`` -- the closed-form training dynamics: ``c(tau)``, the rate, the time
   to ``eps``, the reduced GD map's stability threshold, the full model's step limit;
 * ``processes.tex`` -- other transition laws of ``W``: the invariance condition on the phase
-  moments, the manifold loss's coincidence patterns, which reduction step holds, closed forms.
+  moments, the manifold loss's coincidence patterns, which reduction step holds, closed forms;
+* ``deep.tex`` -- two-layer linear attention: the per-layer manifold reduces to one layer with
+  ``ab = sum a_l b_l``, the residue that breaks its invariance, the reduced loss on its closure.
 
 Only packages of Debian's ``texlive-latex-base`` are used (amsmath, amssymb,
 geometry, longtable). The output is deterministic for a given SymPy version
@@ -35,6 +37,7 @@ from mesasym.report.latex.capability import capability_document
 from mesasym.report.latex.common import Specialisation
 from mesasym.report.latex.documents import corollary1_document, invariance_document, theorem1_document
 from mesasym.report.latex.dynamics import dynamics_document
+from mesasym.report.latex.deep import deep_document
 from mesasym.report.latex.processes import processes_document
 
 __all__ = [
@@ -46,12 +49,15 @@ __all__ = [
     "capability_document",
     "dynamics_document",
     "processes_document",
+    "deep_document",
     "write_derivations",
     "main",
 ]
 
 #: File names written by :func:`write_derivations`, in order.
-DOCUMENT_NAMES = ("theorem1.tex", "corollary1.tex", "invariance.tex", "capability.tex", "dynamics.tex", "processes.tex")
+DOCUMENT_NAMES = (
+    "theorem1.tex", "corollary1.tex", "invariance.tex", "capability.tex", "dynamics.tex", "processes.tex", "deep.tex"
+)
 
 
 def write_derivations(
@@ -72,6 +78,7 @@ def write_derivations(
         "capability.tex": capability_document,
         "dynamics.tex": dynamics_document,
         "processes.tex": processes_document,
+        "deep.tex": deep_document,
     }
     texts = {}
     for name in DOCUMENT_NAMES:  # derive every document before writing any
