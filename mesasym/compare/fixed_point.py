@@ -165,6 +165,11 @@ def _limits(flow: Any, a0: sp.Rational, b0: sp.Rational, dps: int) -> tuple[mpma
 
 # --- the whole check ---------------------------------------------------------------
 
+_NO_LIMITS_REASON = (
+    "(a0, b0) lies on the non-convergent set b0 = -a0 (see initialization): the reduced flow goes to the saddle "
+    "at the origin, so there are no limits a~, b~ to compare with"
+)
+
 
 def verify_fixed_point(
     settings: FixedPointSettings | None = None,
@@ -251,7 +256,10 @@ def verify_fixed_point(
             numeric.detail["standard_error"], reference, s.alpha, s.replicates - 1
         )
     if c_mp is not None:
-        checks.extend(numeric_rows(numeric, reference, _float(a_tilde), _float(b_tilde)))
+        if a0 + b0 == 0:  # the non-convergent set (the initialization row): the flow goes to the saddle
+            checks.extend(numeric_rows(numeric, reference, math.nan, math.nan, no_limits=_NO_LIMITS_REASON))
+        else:
+            checks.extend(numeric_rows(numeric, reference, _float(a_tilde), _float(b_tilde)))
         say("comparing the trajectory with the closed form")
         trajectory, closed_form = trajectory_row(numeric, slope, c_form, a0, b0)
         if trajectory is not None:
@@ -327,12 +335,26 @@ def reduced_checks(reduced: ReducedTrajectory, a_tilde: mpmath.mpf, b_tilde: mpm
 
 
 def numeric_rows(
-    numeric: NumericResult, c_star: float, a_tilde: float, b_tilde: float, target: str = "a~b~"
+    numeric: NumericResult,
+    c_star: float,
+    a_tilde: float,
+    b_tilde: float,
+    target: str = "a~b~",
+    no_limits: str = "there are no derived limits a~, b~ to compare with",
 ) -> list[Check]:
     """The full model's limit against ``c_star`` (named ``target`` in the Monte Carlo reasons) and, for the
-    population engine, against ``a~``, ``b~`` and along the flow (off-manifold mass)."""
+    population engine, against ``a~``, ``b~`` and along the flow (off-manifold mass). Where ``a~, b~`` are
+    not finite (none exist) the ``numeric-a-b`` row is inconclusive, saying ``no_limits``."""
     if numeric.engine == "population":
         relative_off = numeric.detail["max_relative_off_manifold"]
+        limits_reason = "relative error of the limits a, b against the closed forms a~, b~ (same margin as numeric-ab)"
+        if math.isfinite(a_tilde) and math.isfinite(b_tilde):
+            error = max(_relative(float(numeric.a[-1]), a_tilde), _relative(float(numeric.b[-1]), b_tilde))
+            limits_row = Check("numeric-a-b", error <= POPULATION_RTOL, error, POPULATION_RTOL, limits_reason, "independent")
+        else:
+            limits_row = Check(
+                "numeric-a-b", None, None, POPULATION_RTOL, limits_reason, "independent", inconclusive=no_limits
+            )
         return [
             Check(
                 "numeric-ab",
@@ -344,14 +366,7 @@ def numeric_rows(
                 "independent",
                 inconclusive=None if numeric.converged else "the population flow stopped before stationarity",
             ),
-            Check(
-                "numeric-a-b",
-                max(_relative(float(numeric.a[-1]), a_tilde), _relative(float(numeric.b[-1]), b_tilde)) <= POPULATION_RTOL,
-                max(_relative(float(numeric.a[-1]), a_tilde), _relative(float(numeric.b[-1]), b_tilde)),
-                POPULATION_RTOL,
-                "relative error of the limits a, b against the closed forms a~, b~ (same margin as numeric-ab)",
-                "independent",
-            ),
+            limits_row,
             Check(
                 "off-manifold",
                 relative_off <= OFF_MANIFOLD_RTOL,
