@@ -176,9 +176,9 @@ def _process_product(process: Any, law: Any, d: int, T: int) -> tuple[float | No
         return None, f"the closed form for --process is summed up to T = {PROCESS_MAX_T}"
     reduction = reduce_law(process, law, d, T)
     note = (
-        f"{process.spec()}'s own fixed point c* (the manifold stays invariant)"
+        f"{process.spec()}'s own fixed point, its closed-form limit (the manifold stays invariant)"
         if reduction.invariant
-        else f"best point c* on the manifold for {process.spec()}; the manifold is not invariant, training leaves it"
+        else f"best point on the manifold for {process.spec()}; the manifold is not invariant, training leaves it"
     )
     return float(reduction.c_star), note
 
