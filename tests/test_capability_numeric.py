@@ -24,7 +24,8 @@ from mesasym.errors import InvalidInputError
 from mesasym.numeric.population.objective import PopulationObjective
 from mesasym.numeric.population.flow import population_flow
 from mesasym.symbolic import symbols as S
-from mesasym.numeric.model import predict
+from mesasym.numeric.model import ParametersPredictor
+from mesasym.tasks.ar import ar_batch
 
 Z_MAX = 4.5
 
@@ -44,7 +45,7 @@ def test_positions_match_the_derivation(spec: str) -> None:
     d, T, n = 3, 12, 20_000
     law, params, c_star = _trained(spec, d, T)
     X = sample_sequences(law, n, T, d, np.random.default_rng(7)).X
-    metrics = evaluate_positions(lambda X: predict(params, X), X)
+    metrics = evaluate_positions(ParametersPredictor(params), ar_batch(X))
     mse, ratio = theory_positions(law, d, T, c_star)
     assert np.all(np.abs(metrics.mse - mse) <= Z_MAX * metrics.mse_se)
     assert np.all(np.abs(metrics.ratio - ratio) <= Z_MAX * metrics.ratio_se)
@@ -60,7 +61,7 @@ def test_gaussian_ratio_at_the_last_position_is_the_finite_T_value() -> None:
     law, params, _ = _trained("gaussian:sigma=2", d, T)
     verdict = decide_recovery(law, d, T)
     X = sample_sequences(law, n, T, d, np.random.default_rng(3)).X
-    metrics = evaluate_positions(lambda X: predict(params, X), X)
+    metrics = evaluate_positions(ParametersPredictor(params), ar_batch(X))
     exact = as_float(verdict.ratio_T)
     assert abs(metrics.ratio[-1] - exact) <= Z_MAX * metrics.ratio_se[-1]
     assert abs(metrics.mse[-1] - as_float(verdict.mse_last_T)) <= Z_MAX * metrics.mse_se[-1]
@@ -72,7 +73,7 @@ def test_sparse_start_is_recovered_exactly_at_every_position() -> None:
     law, params, c_star = _trained("sparse:c=2", d, T)
     assert c_star == 0.25
     X = sample_sequences(law, n, T, d, np.random.default_rng(1)).X
-    metrics = evaluate_positions(lambda X: predict(params, X), X)
+    metrics = evaluate_positions(ParametersPredictor(params), ar_batch(X))
     # exact up to rounding: |yhat - x|^2 ~ (1e-15 |x|)^2 with |x| = 2
     assert np.all(metrics.mse <= 1e-24)
     # zero-truth entries count 0 (authors' convention): the mean ratio is a~b~ E x^2 = 1/d
@@ -91,13 +92,25 @@ def test_theory_positions_against_the_verdict() -> None:
     assert np.all(np.diff(mse) < 0)  # the 1/(t-1) excess decreases with t
 
 
+class _Shifted:
+    """A predictor that returns the sequences from position ``start`` on (``2``: the targets themselves)."""
+
+    def __init__(self, start: int) -> None:
+        self.start = start
+
+    def predict(self, batch):
+        return batch.sequences[:, self.start :]
+
+
 def test_evaluate_positions_validation() -> None:
-    X = np.zeros((1, 5, 2), complex)
     with pytest.raises(InvalidInputError):
-        evaluate_positions(lambda X: X[:, 2:], X)  # one sequence: no standard error
-    X = np.ones((3, 5, 2), complex)
+        evaluate_positions(_Shifted(2), ar_batch(np.zeros((1, 5, 2), complex)))  # one sequence: no standard error
     with pytest.raises(InvalidInputError):
-        evaluate_positions(lambda X: X[:, 1:], X)  # wrong prediction shape
+        evaluate_positions(_Shifted(1), ar_batch(np.ones((3, 5, 2), complex)))  # wrong prediction shape
+    with pytest.raises(InvalidInputError, match="Batch"):
+        evaluate_positions(_Shifted(2), np.ones((3, 5, 2), complex))  # sequences, not a Batch
+    perfect = evaluate_positions(_Shifted(2), ar_batch(np.ones((3, 5, 2), complex)))
+    assert np.all(perfect.mse == 0) and np.all(perfect.ratio == 1) and list(perfect.t) == [2, 3, 4]
 
 
 def test_check_positions_api_and_that_it_can_fail() -> None:

@@ -137,3 +137,14 @@ def test_plot_is_written(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check-fixed-point", *FAST, "--plot", str(path)]) == 0
     assert path.stat().st_size > 10_000 and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert f"plot written to {path}" in capsys.readouterr().out
+
+
+def test_monte_carlo_defaults_are_the_verifiers_constants() -> None:
+    """``--alpha`` and ``--replicates`` default to the constants the verifier's settings default to (one
+    definition each, :data:`mesasym.compare.fixed_point_report.MC_ALPHA` and ``MC_REPLICATES``)."""
+    from mesasym.cli import build_parser
+    from mesasym.compare.fixed_point_report import MC_ALPHA, MC_REPLICATES, FixedPointSettings
+
+    args = build_parser().parse_args(["check-fixed-point"])
+    assert (args.alpha, args.replicates) == (MC_ALPHA, MC_REPLICATES)
+    assert (FixedPointSettings().alpha, FixedPointSettings().replicates) == (MC_ALPHA, MC_REPLICATES)

@@ -175,3 +175,19 @@ def test_dynamics_uniform_process_is_the_papers(capsys) -> None:
         assert status == 0
         outputs.append(json.dumps(data, sort_keys=True))
     assert outputs[0] == outputs[1] and "process" not in json.loads(outputs[0])
+
+
+@pytest.mark.parametrize("dist,invariant,checked_status", [("gaussian", True, 0), ("ones", False, 3)])
+def test_train_states_the_c_star_of_check_fixed_point(capsys, dist: str, invariant: bool, checked_status: int) -> None:
+    """``train --process`` takes its c* from the comparators' one reduction: the very float
+    ``check-fixed-point --process`` reports (exact equality: the same computation, no tolerance), and its
+    note says whether the manifold stays invariant as the check's reduction steps do -- with ``x_1 = 1``
+    the law of ``x_1`` breaks the invariance although roots:k=4 alone keeps it (Assumption 2 violated: exit 3)."""
+    common = ["--T", "8", "--d", "2", "--process", "roots:k=4", "--dist", dist]
+    status, checked = _json(capsys, ["check-fixed-point", *common, "--dps", "30"])
+    assert status == checked_status
+    status, trained = _json(capsys, ["train", *common, "--samples", "50", "--steps", "2", "--lr", "0.001"])
+    assert status == 0
+    assert trained["derived_ab"] == checked["process"]["manifold_ab"]
+    assert (checked["process"]["closed_form_ab"] is not None) is invariant
+    assert ("not invariant" not in trained["derived_ab_note"]) is invariant

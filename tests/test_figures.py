@@ -20,7 +20,8 @@ from mesasym.errors import DivergenceError, MesasymError
 from mesasym.compare.figure1 import FIGURE1_SETTINGS, INITS, LastPositionTest, run_setting
 from mesasym.report.plots import require_matplotlib
 from mesasym.numeric.training import SampleObjective, train
-from mesasym.numeric.model import Parameters, predict
+from mesasym.numeric.model import Parameters, ParametersPredictor
+from mesasym.tasks.ar import ar_batch
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -73,7 +74,7 @@ def test_last_position_metrics_equal_the_general_evaluation() -> None:
     X = sample_sequences(law, 300, 9, 3, np.random.default_rng(1)).X
     params = Parameters.random(3, np.random.default_rng(2), 0.3)
     ratio, ratio_se, mse, mse_se = LastPositionTest(X).metrics(params)
-    general = evaluate_positions(lambda X: predict(params, X), X)
+    general = evaluate_positions(ParametersPredictor(params), ar_batch(X))
     for ours, theirs in ((ratio, general.ratio[-1]), (ratio_se, general.ratio_se[-1]), (mse, general.mse[-1]), (mse_se, general.mse_se[-1])):
         assert abs(ours - theirs) <= 1e-10 * abs(theirs)
 

@@ -91,6 +91,36 @@ def test_degenerate_start_rows_follow_and_the_off_manifold_ab_is_explained(degen
     assert "ab the mean of their products (the authors' metric), so ab is not a * b" in " ".join(out.split())
     assert "derived a~, b~: none" in out and degenerate.to_dict()["fixed_point"]["a"] is None
     assert out.splitlines()[0].startswith("hypotheses violated")
+    # was: "numeric-a-b independent 1 <= 1e-10 FAILED" -- against a~, b~ that do not exist
+    assert rows["numeric-a-b"] == ["independent", "-", "<=", "1e-10", "inconclusive"]
+    assert "numeric-a-b is inconclusive: (a0, b0) lies on the non-convergent set b0 = -a0" in out
+
+
+def test_numeric_a_b_is_inconclusive_exactly_when_there_are_no_limits() -> None:
+    """The population row ``numeric-a-b`` compares the limits with a~, b~ where they exist (and fails just
+    past its tolerance); without them (NaN: a start on the non-convergent set) it is inconclusive with the
+    caller's reason, not FAILED."""
+    import numpy as np
+
+    from mesasym.compare.fixed_point import numeric_rows
+    from mesasym.compare.fixed_point_report import POPULATION_RTOL, NumericResult
+    from mesasym.numeric.model import Parameters
+
+    a = b = 0.5
+
+    def row(a_tilde: float, b_tilde: float) -> Check:
+        numeric = NumericResult(
+            engine="population", params=Parameters.assumption1(2, a, b), tau=np.array([0.0, 1.0]),
+            a=np.array([0.1, a]), b=np.array([0.1, b]), ab=np.array([0.01, a * b]), off_manifold=np.zeros(2),
+            converged=True, detail={"max_relative_off_manifold": 0.0},
+        )
+        rows = numeric_rows(numeric, a * b, a_tilde, b_tilde, no_limits="no limits here")
+        return next(check for check in rows if check.name == "numeric-a-b")
+
+    assert row(a, b).outcome == "ok"
+    assert row(a * (1 + 1.5 * POPULATION_RTOL), b).outcome == "FAILED"
+    missing = row(float("nan"), float("nan"))
+    assert missing.outcome == "inconclusive" and missing.inconclusive == "no limits here" and missing.value is None
 
 
 # --- situation 4: inconclusive, not failed ----------------------------------------------------------

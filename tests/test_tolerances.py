@@ -26,8 +26,9 @@ import pkgutil
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+import mpmath
 import numpy as np
 import pytest
 
@@ -35,11 +36,14 @@ import mesasym.compare
 from mesasym.compare import fixed_point_report as report
 from mesasym.compare.capability import CapabilityReport, PositionCheck, PositionMetrics, z_scores
 from mesasym.compare.capability_trained import is_recovered
-from mesasym.compare.fixed_point import corollary_row, numeric_rows
+from mesasym.compare import monte_carlo as mc
+from mesasym.compare.fixed_point import corollary_row, numeric_rows, reduced_checks
+from mesasym.compare.fixed_point_numeric import jackknife_estimate
 from mesasym.compare.fixed_point_reduction import invariance_row, loss_row
-from mesasym.compare.trajectory import population_trajectory
+from mesasym.compare.trajectory import monte_carlo_trajectory, population_trajectory
 from mesasym.laws import parse_distribution
 from mesasym.numeric.model import Parameters
+from mesasym.precise import ReducedTrajectory
 
 D, T = 2, 5
 C_STAR = 0.2
@@ -99,6 +103,31 @@ def _trajectory_floor() -> list[bool]:
     exact = population_trajectory(tau, np.ones(3), np.ones(3), 1, "1/5", "1/10", "1/10", 0.0, 0.0)
     off = population_trajectory(tau, exact["closed_a"] * (1 + 1.5e-12), exact["closed_b"], 1, "1/5", "1/10", "1/10", 0.0, 0.0)
     return [bool(off["error"] <= off["tolerance"])]
+
+
+def _se_floor() -> list[bool]:
+    """Estimates that do not fluctuate (every replicate equal) off by 5e-12 relative: 5 standard errors at
+    the floor, past the Student-t quantile 3.25 (9 degrees of freedom, alpha 0.01); loosened tenfold, 0.5."""
+    quantile = mc.t_quantile(report.MC_ALPHA, report.MC_REPLICATES - 1)
+    off = C_STAR * (1 + 5e-12)
+    jack = jackknife_estimate(off, [off] * report.MC_REPLICATES)
+    base = _monte_carlo(0.0)
+    numeric = replace(base, estimate=jack.estimate, detail={**base.detail, "standard_error": jack.standard_error})
+    gd_map = monte_carlo_trajectory(np.zeros(2), np.zeros(2), 0.1, 1, "1/5", "1/10", "1/10")["map_ab"]
+    moved = monte_carlo_trajectory(gd_map * (1 + np.array([0.0, 5e-12])), np.zeros(2), 0.1, 1, "1/5", "1/10", "1/10")
+    return _rows(numeric_rows(numeric, C_STAR, A_TILDE, B_TILDE), "numeric-ab") + [moved["t_max"] <= quantile]
+
+
+def _integration_digits() -> list[bool]:
+    """A drift of a^2 - b^2 of 1.5 x 10^-(dps - 5) x scale at dps = 30 in the reduced ODE's integration
+    (scale max(1, |a0^2 - b0^2|, a~^2 + b~^2) = 2 at a = b = a~ = b~ = 1)."""
+    dps = 30
+    one = mpmath.mpf(1)
+    reduced = ReducedTrajectory(
+        tau=(mpmath.mpf(0), one), a=(one, one), b=(one, one), c_star=one, distance=mpmath.mpf(0),
+        conserved_drift=mpmath.mpf("3e-25"), converged=True, dps=dps,
+    )
+    return _rows(reduced_checks(reduced, one, one, dps), "conserved-quantity")
 
 
 def _position_check(z: float) -> PositionCheck:
@@ -161,6 +190,15 @@ TOLERANCES: dict[str, Tolerance] = {
         "an exact quantity off by 7e-9 of its scale with no sampling error (z = 7 > Z_FAIL)",
         lambda: [bool(abs(z_scores(np.array([1 + 7e-9]), np.array([1.0]), np.array([0.0]), 1.0)[0]) <= mesasym.compare.capability.Z_FAIL)],
     ),
+    "monte_carlo.SE_FLOOR_RTOL": Tolerance(
+        "a Monte Carlo estimate (final and along the steps) that does not fluctuate, off by 5e-12 relative",
+        _se_floor,
+    ),
+    "fixed_point.INTEGRATION_DIGITS_LOST": Tolerance(
+        "a drift of a^2 - b^2 of 1.5 x its tolerance 2e-25 along a 30-digit integration of the reduced ODE",
+        _integration_digits,
+        lambda value: value + 1,  # one more digit lost: a tolerance ten times larger
+    ),
     "trajectory.TRAJECTORY_FLOOR": Tolerance(
         "a population trajectory 1.5e-12 (relative) off the closed form with an exact solver (rtol = atol = 0)",
         _trajectory_floor,
@@ -179,6 +217,11 @@ SETTINGS: dict[str, str] = {
     "stability.STABILITY_MAX_D": "engine limit of the step-size hint",
     "stability.STABILITY_MAX_T": "engine limit of the step-size hint",
     "monte_carlo.DETECTION_POWER": "the probability of the reported power statement; decides no row",
+    "fixed_point_numeric.POPULATION_FLOW_RTOL": "the population flow solver's local error: the trajectory row's "
+    "tolerance is derived from it (steps x (rtol + atol / scale)); the cases of TRAJECTORY_FLOOR and POPULATION_RTOL "
+    "test those rows",
+    "fixed_point_numeric.SCHEDULE_RTOL": "when the automatic Monte Carlo schedule counts a flow as arrived: sets the "
+    "step count; numeric-converged judges the run",
     "trajectory._DPS": "working digits of the closed-form evaluation (far below float64 noise)",
 }
 

@@ -39,6 +39,7 @@ _EXIT = {
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from mesasym.compare.fixed_point_report import MC_ALPHA, MC_REPLICATES
     from mesasym.precise import EXACT_T_MAX
 
     O.add_T(parser, default=50, maximum=EXACT_T_MAX, help="sequence length (beyond the maximum: mesasym derive)")
@@ -59,11 +60,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     O.add_real(parser, "--lr", minimum=0, help="Monte Carlo step size, > 0 (default: 1 / largest Hessian eigenvalue)")
     O.add_real(
-        parser, "--alpha", minimum=0, maximum=0.5, default=0.01,
-        help="Monte Carlo false-alarm rate of the numeric-ab test, in (0, 0.5] (default 0.01)",
+        parser, "--alpha", minimum=0, maximum=0.5, default=MC_ALPHA,
+        help=f"Monte Carlo false-alarm rate of the numeric-ab test, in (0, 0.5] (default {MC_ALPHA:g})",
     )
     O.add_int(
-        parser, "--replicates", minimum=2, maximum=100, default=10,
+        parser, "--replicates", minimum=2, maximum=100, default=MC_REPLICATES,
         help="Monte Carlo jackknife groups (each training is repeated without one group)",
     )
     O.add_process(parser)

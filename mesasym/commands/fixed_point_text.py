@@ -29,6 +29,8 @@ VERDICT_TEXT = {
 
 
 def _number(value: Any) -> str:
+    if value is None:  # an inconclusive row with nothing to compare
+        return "-"
     return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 

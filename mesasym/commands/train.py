@@ -167,19 +167,20 @@ def _derived_product(law: Any, d: int, T: int) -> tuple[float | None, str]:
 
 
 def _process_product(process: Any, law: Any, d: int, T: int) -> tuple[float | None, str]:
-    """The minimiser of the loss on the manifold for another law of W (mesasym.symbolic.phase_laws)."""
-    from mesasym.symbolic.phase_laws import invariance_condition, manifold_fixed_point
+    """The law's own ``c*`` from the comparators' one reduction
+    (:func:`mesasym.compare.fixed_point_reduction.reduce_law`), the value ``check-fixed-point --process``
+    states: the limit where the manifold stays invariant, else the best point on it."""
+    from mesasym.compare.fixed_point_reduction import PROCESS_MAX_T, reduce_law
 
-    if T > 60:
-        return None, "the closed form for --process is summed up to T = 60"
-    value = float(manifold_fixed_point(process, law, d, T))
-    holds = invariance_condition(process).holds
+    if T > PROCESS_MAX_T:
+        return None, f"the closed form for --process is summed up to T = {PROCESS_MAX_T}"
+    reduction = reduce_law(process, law, d, T)
     note = (
-        f"closed-form limit for {process.spec()} (the manifold stays invariant)"
-        if holds
+        f"{process.spec()}'s own fixed point, its closed-form limit (the manifold stays invariant)"
+        if reduction.invariant
         else f"best point on the manifold for {process.spec()}; the manifold is not invariant, training leaves it"
     )
-    return value, note
+    return float(reduction.c_star), note
 
 
 @dataclass
@@ -430,7 +431,8 @@ def _print_summary(payload: dict[str, Any]) -> None:
     derived = payload["derived_ab"]
     if derived is not None:
         gap = payload["final_ab_relative_to_derived"]
-        print(f"derived a~b~ = {derived:.6f} ({payload['derived_ab_note']}); final ab is {100 * gap:+.2f} % from it", file=out)
+        name = "c*" if "process" in s else "a~b~"
+        print(f"derived {name} = {derived:.6f} ({payload['derived_ab_note']}); final ab is {100 * gap:+.2f} % from it", file=out)
     seconds = payload["seconds"]
     print(
         f"time: {seconds['total']:.1f} s (data {seconds['data']:.1f} s, training {seconds['training']:.1f} s); "

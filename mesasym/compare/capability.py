@@ -4,13 +4,14 @@ r"""Capability verdicts (Theorem 2) and their Monte Carlo check, from the deriva
 :func:`decide_recovery` applies the derived operator limit, recovery condition and
 ratio to a law of ``x_1`` and returns a :class:`RecoveryVerdict` with the reasons.
 :func:`evaluate_positions` measures the same per-position quantities for any
-parameters on fresh sequences, with standard errors, and :func:`check_positions`
+:class:`~mesasym.tasks.batch.Predictor` (the one-layer NumPy model through
+:class:`~mesasym.numeric.model.ParametersPredictor`, a model of :mod:`mesasym.models`, an
+algorithm) on a batch of fresh sequences, with standard errors, and :func:`check_positions`
 compares the two.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +39,7 @@ from mesasym.symbolic.capability import (
     vanishes,
 )
 from mesasym.precise import as_float, exact_text
+from mesasym.tasks.batch import Batch, Predictor
 
 @dataclass(frozen=True)
 class RecoveryVerdict:
@@ -289,10 +291,12 @@ def theory_positions(law: Any, d: int, T: int, c: float | sp.Expr) -> tuple[np.n
 
 @dataclass(frozen=True)
 class PositionMetrics:
-    """Monte Carlo per-position metrics for ``t = 2..T-1`` (index ``k`` is ``t = k + 2``).
+    """Monte Carlo per-position metrics for the scored positions ``t = 2..P`` of a batch (for an AR task
+    ``P = T - 1``: the paper's ``t = 2..T-1``; index ``k`` is ``t = k + 2``).
 
     ``mse`` is the mean over sequences of ``||yhat_t - x_{t+1}||^2`` (summed over
-    coordinates); ``ratio`` the authors' metric, the mean over sequences and
+    coordinates; for any task, the target :attr:`~mesasym.tasks.batch.Batch.targets`);
+    ``ratio`` the authors' metric, the mean over sequences and
     coordinates of ``Re(yhat_{t,j} / x_{t+1,j})``. An entry whose truth is exactly
     zero (e.g. the sparse start) counts as 0, as in the authors' script (which
     divides by ``x + 1e-5``; a manifold model predicts exactly 0 there); such
@@ -311,20 +315,21 @@ class PositionMetrics:
     n: int
 
 
-def evaluate_positions(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray) -> PositionMetrics:
-    """Per-position MSE and ratio of ``predict(X)`` (shape ``(n, T-2, d)``, targets ``X[:, 2:]``)."""
-    require(isinstance(X, np.ndarray) and X.ndim == 3, f"X must have shape (n, T, d), got {np.shape(X)}")
-    n, T, d = X.shape
+def evaluate_positions(predictor: Predictor, batch: Batch) -> PositionMetrics:
+    """Per-position MSE and ratio of ``predictor.predict(batch)`` against :attr:`Batch.targets`
+    (shape ``(n, P-1, d_out)``; an AR batch of sequences ``X`` scores ``X[:, 2:]``)."""
+    require(isinstance(batch, Batch), f"evaluate_positions needs a mesasym.tasks.Batch, got {type(batch).__name__}")
+    n = batch.n
     require(n >= 2, f"need at least 2 sequences for standard errors, got n={n}")
-    pred = np.asarray(predict(X))
-    target = X[:, 2:]
+    pred = np.asarray(predictor.predict(batch))
+    target = batch.targets
     require(pred.shape == target.shape, f"predictions have shape {pred.shape}, expected {target.shape}")
     err = np.sum(np.abs(pred - target) ** 2, axis=2)  # (n, T-2)
     nonzero = np.abs(target) > 0
     ratios = np.where(nonzero, (pred / np.where(nonzero, target, 1)).real, 0.0)
     per_seq = ratios.mean(axis=2)  # (n, T-2)
     return PositionMetrics(
-        t=np.arange(2, T),
+        t=np.arange(2, batch.positions + 1),
         mse=err.mean(axis=0),
         mse_se=err.std(axis=0, ddof=1) / np.sqrt(n),
         ratio=per_seq.mean(axis=0),
@@ -412,7 +417,8 @@ def check_positions(
     from mesasym.numeric.sequences import sample_sequences
     from mesasym.numeric.population.objective import PopulationObjective
     from mesasym.numeric.population.flow import population_flow
-    from mesasym.numeric.model import predict
+    from mesasym.numeric.model import ParametersPredictor
+    from mesasym.tasks.ar import ar_batch
 
     T, d = checked_T_d(T, d)
     require(isinstance(n, (int, np.integer)) and n >= 2, f"n={n!r} must be an integer >= 2")
@@ -421,7 +427,7 @@ def check_positions(
     k = law.kappas(d)
     product = as_float(product_at((k.kappa1, k.kappa2, k.kappa3), T))
     X = sample_sequences(law, int(n), T, d, rng).X
-    metrics = evaluate_positions(lambda X: predict(params, X), X)
+    metrics = evaluate_positions(ParametersPredictor(params), ar_batch(X))
     mse_theory, ratio_theory = theory_positions(law, d, T, product)
     signal = float(as_float(manifold_sums(law, d).S2))  # E||x_{t+1}||^2, the scale of the squared error
     return PositionCheck(

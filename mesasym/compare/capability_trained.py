@@ -27,12 +27,14 @@ import numpy as np
 
 from mesasym.errors import require
 from mesasym.laws import parse_process
-from mesasym.numeric.model import Parameters, predict
+from mesasym.numeric.model import Parameters, ParametersPredictor
 from mesasym.numeric.population.flow import population_flow
 from mesasym.numeric.population.objective import PopulationObjective
 from mesasym.numeric.sequences import sample_sequences
+from mesasym.tasks.ar import ar_batch
+from mesasym.tasks.batch import Batch, Predictor
 
-__all__ = ["TrainedCapability", "trained_capability", "is_recovered", "RECOVERY_RTOL", "TRAINED_MAX_D", "TRAINED_MAX_T"]
+__all__ = ["TrainedCapability", "trained_capability", "last_position_metrics", "is_recovered", "RECOVERY_RTOL", "TRAINED_MAX_D", "TRAINED_MAX_T"]
 
 #: ``L(theta*) / L(0)`` below which the process counts as recovered (see the module docstring).
 RECOVERY_RTOL = 1e-10
@@ -74,6 +76,24 @@ class TrainedCapability:
         return asdict(self)
 
 
+def last_position_metrics(predictor: Predictor, batch: Batch) -> tuple[float, float, float, float]:
+    """``(mse, mse_se, ratio, ratio_se)`` of ``predictor`` at the last scored position of ``batch``
+    (``yhat_{T-1}`` against ``x_T`` for an AR batch): the relative MSE ``E|yhat - v|^2 / E|v|^2`` and the
+    mean of ``Re(yhat_j / v_j)`` over the finite entries, each with its standard error over the sample."""
+    prediction = np.asarray(predictor.predict(batch))[:, -1]
+    truth = batch.targets[:, -1]
+    n = batch.n
+    error = np.sum(np.abs(prediction - truth) ** 2, axis=1)
+    power = np.sum(np.abs(truth) ** 2, axis=1)
+    mse, mse_se = float(error.mean() / power.mean()), float(error.std(ddof=1) / np.sqrt(n) / power.mean())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.real(prediction / truth)
+    ratio = ratio[np.isfinite(ratio)]
+    ratio_mean = float(ratio.mean()) if ratio.size else float("nan")
+    ratio_se = float(ratio.std(ddof=1) / np.sqrt(ratio.size)) if ratio.size > 1 else float("nan")
+    return mse, mse_se, ratio_mean, ratio_se
+
+
 def _trained(dist, d: int, T: int, process, start) -> tuple[PopulationObjective, Any]:
     objective = PopulationObjective(dist, d, T, process=process)
     return objective, population_flow(objective, start)
@@ -96,14 +116,7 @@ def trained_capability(
     paper_zero = paper_objective.loss(Parameters(np.zeros((3 * d, 3 * d), complex), np.zeros((3 * d, 3 * d), complex)))
     paper_relative = float(paper_flow.loss[-1]) / paper_zero
     X = sample_sequences(dist, n, T, d, rng, process=law).X
-    prediction = predict(flow.final, X)[:, -1]  # yhat_{T-1}
-    truth = X[:, -1]
-    error = np.sum(np.abs(prediction - truth) ** 2, axis=1)
-    power = np.sum(np.abs(truth) ** 2, axis=1)
-    mse, mse_se = float(error.mean() / power.mean()), float(error.std(ddof=1) / np.sqrt(n) / power.mean())
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.real(prediction / truth)
-    ratio = ratio[np.isfinite(ratio)]
+    mse, mse_se, ratio, ratio_se = last_position_metrics(ParametersPredictor(flow.final), ar_batch(X))
     norm = flow.final.norm()
     return TrainedCapability(
         process=law.spec(),
@@ -123,6 +136,6 @@ def trained_capability(
         samples=n,
         last_mse=mse,
         last_mse_se=mse_se,
-        last_ratio=float(ratio.mean()) if ratio.size else float("nan"),
-        last_ratio_se=float(ratio.std(ddof=1) / np.sqrt(ratio.size)) if ratio.size > 1 else float("nan"),
+        last_ratio=ratio,
+        last_ratio_se=ratio_se,
     )

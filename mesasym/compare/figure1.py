@@ -278,10 +278,11 @@ def _theory(setting: RunSetting, d: int, T: int) -> dict[str, Any]:
 def _final_check(law: Any, params: Parameters, X_test: np.ndarray, T: int) -> dict[str, Any]:
     """Per-position MC metrics of the final model against the manifold theory at its own ``ab``."""
     from mesasym.compare.capability import evaluate_positions, theory_positions
-    from mesasym.numeric.model import predict
+    from mesasym.numeric.model import ParametersPredictor
+    from mesasym.tasks.ar import ar_batch
 
     d = X_test.shape[2]
-    metrics = evaluate_positions(lambda X: predict(params, X), X_test)
+    metrics = evaluate_positions(ParametersPredictor(params), ar_batch(X_test))
     mse_theory, ratio_theory = theory_positions(law, d, T, params.ab)
     with np.errstate(divide="ignore", invalid="ignore"):
         z_mse = (metrics.mse - mse_theory) / metrics.mse_se

@@ -19,6 +19,14 @@ from mesasym.numeric.model import Parameters
 from mesasym.compare import monte_carlo as mc
 from mesasym.compare.fixed_point_report import MC_CONVERGED_FRACTION, FixedPointSettings, NumericResult
 
+#: Local relative error of the population flow's ODE solver (``rtol``; ``atol`` is it times the start's
+#: scale): the ``trajectory`` row's tolerance is derived from it, and the flow's stopping accuracy 1e-13
+#: sits below ``POPULATION_RTOL``.
+POPULATION_FLOW_RTOL = 1e-12
+#: The automatic Monte Carlo schedule runs three times the time the followed flow needs to come within
+#: this (relative) of its limit; it sets the step count, and ``numeric-converged`` judges whether it sufficed.
+SCHEDULE_RTOL = 1e-6
+
 
 def population_numeric(
     dist: InitialTokenDistribution, s: FixedPointSettings, a0: float, b0: float, process: TransitionLaw | None = None
@@ -29,7 +37,7 @@ def population_numeric(
     from mesasym.numeric.population.flow import population_flow
 
     objective = PopulationObjective(dist, s.d, s.T, process=process)
-    rtol = 1e-12
+    rtol = POPULATION_FLOW_RTOL
     flow = population_flow(objective, (a0, b0), rtol=rtol)
     norms = np.array([flow.parameters_at(i).norm() for i in range(len(flow.tau))])
     return NumericResult(
@@ -111,8 +119,7 @@ def monte_carlo_numeric(
         part = train_monte_carlo(X[group != g], s.d, a0, b0, lr, steps, adapt)[0]
         left_out.append(part.params.ab)
         histories.append(np.asarray(part.history.ab))
-    floor = 1e-12 * abs(history.ab[-1])  # rounding, for laws whose estimate does not fluctuate
-    jack = mc.from_replicates(float(history.ab[-1]), left_out, floor)
+    jack = jackknife_estimate(float(history.ab[-1]), left_out)
     standard_error = jack.standard_error
     last_change = float(abs(history.ab[-1] - history.ab[-2])) if len(history.ab) > 1 else math.inf
     return NumericResult(
@@ -143,6 +150,12 @@ def monte_carlo_numeric(
     )
 
 
+def jackknife_estimate(trained: float, left_out: Sequence[float]) -> mc.JackknifeEstimate:
+    """The grouped jackknife of the trained ``ab`` and its leave-one-group-out values, the standard error
+    at least :data:`~mesasym.compare.monte_carlo.SE_FLOOR_RTOL` of ``|trained|`` (rounding)."""
+    return mc.from_replicates(trained, left_out, mc.SE_FLOOR_RTOL * abs(trained))
+
+
 def mc_schedule(
     objective: Any, start: Parameters, limit: Parameters, tau: Sequence[Any], ab: Sequence[Any], target: float
 ) -> tuple[float, int]:
@@ -151,14 +164,14 @@ def mc_schedule(
     ``lr = 1 / lambda_max``, the largest eigenvalue of the population Hessian (``objective``) at
     ``start`` and at the ``limit``, so that gradient descent is stable in every direction; the number
     of steps covers three times the time a flow (``tau``, ``ab``: the derived reduced flow, or the
-    population flow of another law of ``W``) needs to come within ``1e-6`` of ``target`` (a finite
+    population flow of another law of ``W``) needs to come within :data:`SCHEDULE_RTOL` of ``target`` (a finite
     sample moves more slowly along some directions than the population).
     """
     curvature = 0.0
     for point in (start, limit):
         curvature = max(curvature, float(np.max(np.linalg.eigvalsh(objective.gradient_jacobian_blocks(point.P, point.Q)))))
     lr = 1.0 / curvature
-    reached = next((float(t) for t, c in zip(tau, ab) if abs(float(c) - target) <= 1e-6 * abs(target)), float(tau[-1]))
+    reached = next((float(t) for t, c in zip(tau, ab) if abs(float(c) - target) <= SCHEDULE_RTOL * abs(target)), float(tau[-1]))
     return lr, max(1, math.ceil(3 * reached / lr))
 
 

@@ -33,10 +33,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["JackknifeEstimate", "jackknife", "t_quantile", "detectable_relative_error", "DETECTION_POWER"]
+__all__ = [
+    "JackknifeEstimate", "jackknife", "from_replicates", "t_quantile", "detectable_relative_error", "DETECTION_POWER",
+    "SE_FLOOR_RTOL",
+]
 
 #: The probability with which :func:`detectable_relative_error` detects an error.
 DETECTION_POWER = 0.9
+#: Smallest standard error of a Monte Carlo estimate of ``ab``, relative to it: float64 rounding of the
+#: trained ``ab`` (~1e-16 per gradient step, over up to ~10^4 steps). Where the estimate does not
+#: fluctuate (every replicate equal, e.g. the sparse start) the t tests of ``numeric-ab`` and
+#: ``trajectory`` then compare against rounding instead of dividing by zero; it decides their verdict.
+SE_FLOOR_RTOL = 1e-12
 
 
 @dataclass(frozen=True)

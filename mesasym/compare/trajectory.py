@@ -9,13 +9,14 @@ trajectories from the numeric full model, every entry free):
   ``max(|a - a(tau)|, |b - b(tau)|) / max(|a(tau)|, |b(tau)|)``. Tolerance: the solver
   keeps each step's local error below ``rtol`` (relative, plus ``atol``) and the flow
   contracts towards the curve of fixed points, so the global error is at most the sum of
-  the local ones: ``n_steps * (rtol + atol / scale)``, with a floor of ``1e-12``.
+  the local ones: ``n_steps * (rtol + atol / scale)``, with a floor of ``TRAJECTORY_FLOOR``.
 * **Monte Carlo** -- at every step ``k``, the estimate of ``ab`` (the check passes the
   grouped-jackknife estimate from the trained run and the same training on the disjoint
   parts of the sample, as the final ``numeric-ab`` row) against the reduced GD map iterated
   ``k`` times at the same step size (exact, mpmath); the value is
   ``max_k |ab_k - ab_map(k)| / SE_k`` with the jackknife standard error ``SE_k`` at that
-  step, and the tolerance the same Student-t quantile.
+  step (at least ``SE_FLOOR_RTOL`` of the map's ``ab``, rounding), and the tolerance the same
+  Student-t quantile.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from typing import Any
 
 import mpmath
 import numpy as np
+
+from mesasym.compare.monte_carlo import SE_FLOOR_RTOL
 
 __all__ = ["TRAJECTORY_FLOOR", "population_trajectory", "monte_carlo_trajectory"]
 
@@ -87,7 +90,7 @@ def monte_carlo_trajectory(
         return None
     reference = np.array([float(x * y) for x, y in zip(run.a, run.b)])
     spread = np.asarray(standard_errors, dtype=float)
-    floor = 1e-12 * np.maximum(np.abs(reference), 1e-300)
+    floor = SE_FLOOR_RTOL * np.maximum(np.abs(reference), 1e-300)
     se = np.maximum(spread, floor)
     t_values = np.abs(np.asarray(ab) - reference) / se
     k = int(np.argmax(t_values))

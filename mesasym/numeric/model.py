@@ -46,12 +46,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from mesasym.errors import require
+from mesasym.tasks.batch import Batch
 
 __all__ = [
     "Parameters",
     "PrefixGram",
     "prefix_grams",
     "predict",
+    "ParametersPredictor",
     "predict_reference",
     "loss",
     "loss_and_gradient",
@@ -336,6 +338,19 @@ def predict(params: Parameters, X: np.ndarray) -> np.ndarray:
         for chunk in _chunks(n, T, d):
             out[chunk] = PrefixGram.of(X[chunk], dtype).predict(params)[1].reshape(-1, T - 2, d)
     return out
+
+
+@dataclass(frozen=True)
+class ParametersPredictor:
+    """The model ``params`` as a :class:`~mesasym.tasks.batch.Predictor` of AR batches: :func:`predict` on
+    the batch's sequences (its ``(n, T-2, d)`` predictions are the batch's ``(n, P-1, d_out)``, ``P = T-1``)."""
+
+    params: Parameters
+
+    def predict(self, batch: Batch) -> np.ndarray:
+        """Predictions of :attr:`Batch.targets` (``x_3..x_T``)."""
+        require(batch.sequences is not None, "the one-layer NumPy model predicts AR batches (with sequences), not regression")
+        return predict(self.params, batch.sequences)
 
 
 def loss(params: Parameters, X: np.ndarray) -> float:

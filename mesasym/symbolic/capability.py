@@ -48,8 +48,8 @@ Everything below is computed from the model definition (the block algebra of
 
 :func:`decide_recovery` applies all this to a law of ``x_1`` and returns a
 :class:`RecoveryVerdict` with the reasons. The Monte Carlo side
-(:func:`evaluate_positions`) measures the same per-position quantities for any
-parameters on fresh sequences, with standard errors.
+(:func:`mesasym.compare.capability.evaluate_positions`) measures the same per-position
+quantities for any predictor on fresh sequences, with standard errors.
 
 Length: about 510 lines, over the ~500 guideline, because each of the three derivations
 above carries its derivation in its docstring; splitting them would scatter one argument
