@@ -52,6 +52,7 @@ maximum over ``k`` such tests (the ``trajectory`` row tests every recorded step)
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -68,6 +69,9 @@ __all__ = [
     "detectable_relative_error",
     "DETECTION_POWER",
     "CORRECTION",
+    "CalibrationRun",
+    "Rate",
+    "calibration",
 ]
 
 #: The probability with which :func:`detectable_relative_error` detects an error.
@@ -137,8 +141,10 @@ def replicate_estimate(
     )
 
 
+@functools.lru_cache(maxsize=256)
 def t_quantile(alpha: float, df: int) -> float:
-    """The two-sided Student-t critical value ``t_{1 - alpha/2, df}``."""
+    """The two-sided Student-t critical value ``t_{1 - alpha/2, df}`` (cached: calibrations ask
+    for the same few values many times)."""
     from scipy.stats import t
 
     return float(t.ppf(1 - alpha / 2, df))
@@ -178,3 +184,85 @@ def detectable_relative_error(
             return math.inf
     lam = brentq(shortfall, 0.0, high)
     return lam * standard_error / abs(reference)
+
+
+@dataclass(frozen=True)
+class CalibrationRun:
+    """One run of the Monte Carlo check against a known answer (a correct implementation).
+
+    ``estimate``, ``standard_error`` and ``df`` as reported, ``reference`` the exact
+    ``a~b~``, ``detectable`` the reported ``detectable_relative_error``, ``failed`` the names
+    of the ``independent`` rows that failed (each a false alarm).
+    """
+
+    estimate: float
+    standard_error: float
+    df: int
+    reference: float
+    detectable: float
+    failed: tuple[str, ...] = ()
+
+    @property
+    def t_value(self) -> float:
+        return (self.estimate - self.reference) / self.standard_error
+
+    def rejects(self, target: float, alpha: float) -> bool:
+        """The two-sided t test of :func:`t_quantile` at ``alpha`` rejects ``target``."""
+        return abs(self.estimate - target) > t_quantile(alpha, self.df) * self.standard_error
+
+
+@dataclass(frozen=True)
+class Rate:
+    """An observed rate ``k/N`` with its binomial standard error ``sqrt(p (1 - p) / N)`` and the
+    one-sided 95 % Clopper-Pearson upper bound (``1 - 0.05^(1/N)`` at ``k = 0``)."""
+
+    count: int
+    total: int
+
+    @property
+    def value(self) -> float:
+        return self.count / self.total
+
+    @property
+    def standard_error(self) -> float:
+        return math.sqrt(self.value * (1 - self.value) / self.total)
+
+    @property
+    def upper95(self) -> float:
+        from scipy.stats import beta
+
+        return 1.0 if self.count == self.total else float(beta.ppf(0.95, self.count + 1, self.total - self.count))
+
+    def __str__(self) -> str:
+        return f"{self.count}/{self.total} = {self.value:.3f} +- {self.standard_error:.3f} (95 % upper {self.upper95:.3f})"
+
+
+def calibration(runs: Sequence[CalibrationRun], alpha: float, rows: Sequence[str] = ()) -> dict[str, object]:
+    """False-alarm rate, coverage and power of the Monte Carlo check over ``runs`` (each a seed).
+
+    * ``false_alarm``: share of runs with any failed ``independent`` row; ``false_alarm_ROW`` per
+      row named in ``rows`` (the promise: at most ``2 alpha``);
+    * ``coverage``: share of runs whose stated ``1 - alpha`` interval contains ``reference``
+      (the promise: at least ``1 - 2 alpha``);
+    * ``power_up``, ``power_down``: share of runs whose test rejects the wrong target
+      ``reference (1 +- detectable)`` (stated: :data:`DETECTION_POWER`);
+    * ``mean_t``, ``sd_t``, ``mean_t2``: the studentized deviations ``(estimate - reference)/SE``
+      (for Student-t with ``df`` degrees of freedom: 0, and ``E t^2 = df/(df - 2)``).
+
+    Every rate is a :class:`Rate` (binomial standard error, upper bound).
+    """
+    N = len(runs)
+    t = np.array([r.t_value for r in runs])
+    out: dict[str, object] = {
+        "runs": N,
+        "false_alarm": Rate(sum(bool(r.failed) for r in runs), N),
+        "coverage": Rate(sum(not r.rejects(r.reference, alpha) for r in runs), N),
+        "power_up": Rate(sum(r.rejects(r.reference * (1 + r.detectable), alpha) for r in runs), N),
+        "power_down": Rate(sum(r.rejects(r.reference * (1 - r.detectable), alpha) for r in runs), N),
+        "mean_t": float(t.mean()),
+        "sd_t": float(t.std(ddof=1)) if N > 1 else math.nan,
+        "mean_t2": float(np.mean(t**2)),
+    }
+    for row in rows:
+        out[f"false_alarm_{row}"] = Rate(sum(row in r.failed for r in runs), N)
+    return out
