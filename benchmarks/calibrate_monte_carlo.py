@@ -28,10 +28,12 @@ from __future__ import annotations
 import argparse
 import math
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 
 from mesasym.compare import monte_carlo as mc
+from mesasym.sweep.spec import load_spec
 from mesasym.sweep.store import read_table
 
 ROWS = ("numeric-ab", "trajectory", "corollary-1")
@@ -61,9 +63,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("table", help="the sweep's output directory (docs/studies/mc-calibration)")
     args = parser.parse_args()
+    wanted = {point.point_id for point in load_spec(Path(args.table) / "spec.toml").points()}
     settings: dict[tuple, list[dict]] = defaultdict(list)
     for row in read_table(args.table):
-        if row.get("status") == "done":
+        if row.get("status") == "done" and row["point_id"] in wanted:  # only the spec's points
             settings[(row["settings.d"], row["settings.T"], row["settings.samples"])].append(row)
     for (d, T, samples), rows in sorted(settings.items()):
         alpha = rows[0]["numeric.alpha"]
