@@ -33,10 +33,12 @@ replicate. To first order ``theta`` and ``theta_bar_R`` are the same average of 
 terms, so ``ab^`` has the variance of ``theta_bar_R``; the part that differs is of order ``1/n``
 (the bias and its fluctuation). The skewness of the studentized mean is then about
 ``-2 gamma / sqrt(n)`` for the per-sequence skewness ``gamma`` whatever the grouping (the
-leave-one-group-out jackknife used before has the same leading term), and measured on
-2,000,000 sequences at ``d = 5, T = 50`` (``n = 20,000``, ``R = 10``) it moves the two-sided
-1 % test to 1.2 %; a bootstrap-t over 10 groups, the other second-order remedy, is unstable
-at ``alpha/2 = 0.005`` with 10 values. The calibration study (``studies/mc-calibration.toml``)
+leave-one-group-out jackknife used before has the same leading term); in the linear proxy
+of ``benchmarks/monte_carlo_skew_proxy.py`` (the sample's gradient at the fixed point, a pool
+of 2,000,000 sequences at ``d = 5, T = 50``, ``n = 20,000``, ``R = 10``) it moves the
+two-sided 1 % test to 1.2 %. A bootstrap-t over 10 groups, the other second-order remedy, is
+unstable at ``alpha/2 = 0.005`` with 10 values, and more groups do not help (the leading
+term does not depend on ``R``). The calibration study (``studies/mc-calibration.toml``)
 measures the false-alarm rate, coverage and power of exactly this interval at the command's
 settings. The 1/n bias model is extrapolated over a factor ``R`` in ``n``; its residual
 (where the bias falls more slowly than ``1/n``) is a fraction of the bias at ``n``, which is
