@@ -17,7 +17,8 @@ the one-sided 95 % Clopper-Pearson upper bound):
 * the power: the share of runs that reject ``a~b~ (1 +- detectable_relative_error)``
   (stated: 0.9);
 * the studentized deviations ``t = (ab - a~b~)/SE`` (mean, sd, mean of ``t^2``; Student-t
-  with 9 degrees of freedom has 0, 1.13, 1.29), the mean raw and corrected relative gaps
+  with 9 degrees of freedom has 0, 1.13, 1.29), the spread of ``ab`` over seeds against the
+  root mean square of the reported SE (1 if the SE is right on average), the mean raw and corrected relative gaps
   with their standard errors over seeds, and the wall time per run.
 
 The figures in docs/check-fixed-point.md ("Calibration") and docs/studies.md come from it.
@@ -62,7 +63,9 @@ def runs_of(rows: list[dict]) -> list[mc.CalibrationRun]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("table", help="the sweep's output directory (docs/studies/mc-calibration)")
+    parser.add_argument("--markdown", action="store_true", help="also print the docs' table rows")
     args = parser.parse_args()
+    lines = []
     wanted = {point.point_id for point in load_spec(Path(args.table) / "spec.toml").points()}
     settings: dict[tuple, list[dict]] = defaultdict(list)
     for row in read_table(args.table):
@@ -85,9 +88,24 @@ def main() -> None:
         print(f"t = (ab - a~b~)/SE              : mean {summary['mean_t']:+.2f}, sd {summary['sd_t']:.2f}, mean t^2 {summary['mean_t2']:.2f}")
         print(f"raw (trained) gap / a~b~        : {raw.mean():+.4f} +- {raw.std(ddof=1) / sem:.4f}")
         print(f"corrected gap / a~b~            : {gap.mean():+.4f} +- {gap.std(ddof=1) / sem:.4f}")
+        se = np.array([r["numeric.standard_error"] for r in rows])
+        spread = np.array([r["numeric.ab"] for r in rows]).std(ddof=1)
+        print(f"sd of ab over seeds / RMS of SE  : {spread / math.sqrt(np.mean(se**2)):.2f} (SE/a~b~ from {se.min() / rows[0]['fixed_point.ab']:.4f} to {se.max() / rows[0]['fixed_point.ab']:.4f})")
         print(f"mean SE / a~b~, detectable      : {np.mean([r['numeric.standard_error'] / r['fixed_point.ab'] for r in rows]):.4f}, "
               f"{np.mean([r['numeric.detectable_relative_error'] for r in rows]):.2%}")
         print(f"wall time per run               : {np.mean([r['wall_seconds'] for r in rows]):.1f} s")
+        rate = lambda key: f"{summary[key].value:.3f} ± {summary[key].standard_error:.3f}"  # noqa: E731
+        lines.append(
+            f"| `d = {d}`, `T = {T}`, `n = {samples}` | {len(rows)} | {summary['false_alarm'].count} ({rate('false_alarm')}; "
+            f"≤ {summary['false_alarm'].upper95:.3f}) | {rate('coverage')} | {rate('power_up')} / {rate('power_down')} | "
+            f"{summary['mean_t']:+.2f}, {summary['sd_t']:.2f}, {summary['mean_t2']:.2f} | {gap.mean():+.4f} ± {gap.std(ddof=1) / sem:.4f} "
+            f"(raw {raw.mean():+.4f}) | {np.mean([r['numeric.detectable_relative_error'] for r in rows]):.1%} | "
+            f"{np.mean([r['wall_seconds'] for r in rows]):.0f} s |"
+        )
+    if args.markdown:
+        print("| setting | seeds | false alarms (rate ± binomial SE; 95 % upper) | coverage of the 99 % interval | power at ± detectable error | t: mean, sd, mean t² | corrected gap / ãb̃ (raw) | detectable error | wall time per run |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        print("\n".join(lines))
 
 
 if __name__ == "__main__":
