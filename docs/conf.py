@@ -46,6 +46,7 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.doctest",
     "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",  # MathJax 3 copied into _static/mathjax: formulas render offline
     "sphinx.ext.viewcode",
     "mesasym_refs",  # references to re-exported / inherited names -> their definition
 ]
@@ -93,6 +94,17 @@ nitpicky = True
 # another package is shown unlinked when that object really exists (``mesasym_refs``
 # checks by importing it); nothing here ignores a reference to mesasym's own objects.
 nitpick_ignore_regex: list[tuple[str, str]] = []
+# jax.Array (annotations of mesasym.models) reports module "jax" and qualname "jaxlib._jax.Array",
+# a path that cannot be imported to check it: shown unlinked.
+nitpick_ignore = [("py:class", "jax.jaxlib._jax.Array")]
+
+# --- math: rendered offline -------------------------------------------------------------
+# MathJax from the bundled copy (package sphinx-mathjax-offline), never a CDN: the site must
+# render its formulas without network (tests/test_docs.py finds no CDN URL in the built HTML;
+# tests/test_docs_browser.py opens pages in headless Chromium).
+mathjax_path = "mathjax/tex-chtml.js"
+# myst-nb would load require.js and the ipywidgets manager from a CDN; no page uses widgets.
+nb_ipywidgets_js: dict[str, dict[str, str]] = {}
 
 # --- HTML ---------------------------------------------------------------------------
 html_theme = "furo"

@@ -28,7 +28,7 @@ from mesasym.commands.exit_codes import (  # noqa: F401 - re-exported (older imp
     exit_code_epilog,
 )
 from mesasym.commands import COMMAND_MODULES  # noqa: F401 - re-exported
-from mesasym.errors import DivergenceError, MesasymError, MissingDependencyError
+from mesasym.errors import DivergenceError, HypothesesViolatedError, MesasymError, MissingDependencyError
 
 # The list of sub-commands is mesasym.commands.COMMAND_MODULES (add a new command there).
 
@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _exit_code_of(error: MesasymError) -> int:
+    if isinstance(error, HypothesesViolatedError):
+        return EXIT_HYPOTHESES_VIOLATED
     if isinstance(error, (ValueError, MissingDependencyError, DivergenceError)):
         return EXIT_USAGE
     return EXIT_CHECK_FAILED

@@ -23,6 +23,11 @@ class DivergenceError(MesasymError, FloatingPointError):
     """A numeric training run produced a non-finite or exploding loss."""
 
 
+class HypothesesViolatedError(MesasymError):
+    """The input is valid but violates a hypothesis the requested result needs (e.g. no closed form:
+    the flow leaves the Assumption-1 manifold). The CLI maps it to exit status 3 with the reason."""
+
+
 def require(condition: bool, message: str) -> None:
     """Raise :class:`InvalidInputError` with ``message`` unless ``condition``."""
     if not condition:

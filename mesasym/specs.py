@@ -94,8 +94,10 @@ def unbracket(token: str, *, what: str) -> str:
 def _family_of(text: str, names: Sequence[str], default: str | None) -> tuple[str, str]:
     lowered = text.lower()
     for name in sorted(names, key=len, reverse=True):
-        if name and (lowered == name or lowered.startswith(name + ":")):
-            return name, text[len(name) + 1 :]
+        if name and lowered.startswith(name):
+            after = text[len(name) :].lstrip()  # whitespace before the colon is ignored
+            if not after or after.startswith(":"):
+                return name, after[1:]
     head = text.split(":", 1)[0]
     if default is not None and (not text or find_top_level(head, "=") >= 0):
         return default, text

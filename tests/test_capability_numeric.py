@@ -101,7 +101,7 @@ def test_evaluate_positions_validation() -> None:
 
 
 def test_check_positions_api_and_that_it_can_fail() -> None:
-    from mesasym.compare.capability import _z_scores, check_positions
+    from mesasym.compare.capability import z_scores, check_positions
 
     law = parse_distribution("laplace")
     check = check_positions(law, 3, 12, 20_000, np.random.default_rng(11))
@@ -110,5 +110,5 @@ def test_check_positions_api_and_that_it_can_fail() -> None:
     assert len(data["positions"]) == 10 and data["positions"][0]["t"] == 2
     # against a product 20% off, the same measurements fail clearly (the ratio resolves it best)
     _, wrong_ratio = theory_positions(law, 3, 12, 1.2 * check.product)
-    z = _z_scores(check.metrics.ratio, wrong_ratio, check.metrics.ratio_se, 1.0)
+    z = z_scores(check.metrics.ratio, wrong_ratio, check.metrics.ratio_se, 1.0)
     assert np.max(np.abs(z)) > 10

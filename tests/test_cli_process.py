@@ -47,15 +47,29 @@ def test_check_fixed_point_reports_the_reduction_steps(capsys, spec: str, invari
         assert checks["loss-below-manifold"]["value"] < 0
 
 
-def test_check_fixed_point_monte_carlo_training_agrees_with_the_closed_form(capsys) -> None:
-    """Monte Carlo GD on sequences of damped:r=0.8 against the closed form, within the Student-t
-    band of the SE measured from 10 disjoint parts (the check itself; here it must pass)."""
-    status, data = _json(
-        capsys, ["check-fixed-point", "--T", "6", "--d", "2", "--engine", "monte-carlo", "--samples", "4000", "--process", "damped:r=0.8"]
-    )
-    assert status == 0
-    checks = {c["name"]: c for c in data["checks"]}
-    assert checks["numeric-ab"]["passed"] and abs(checks["numeric-ab"]["value"]) <= checks["numeric-ab"]["tolerance"]
+MC_SMALL = ["--T", "6", "--d", "2", "--engine", "monte-carlo", "--samples", "2000", "--replicates", "5", "--alpha", "0.05"]
+
+
+def test_process_monte_carlo_has_the_papers_rows_and_evidence(capsys) -> None:
+    """--process with --engine monte-carlo runs the same Monte Carlo path as the paper's law: the same numeric
+    rows with the same kinds, the replicate estimate with the requested --replicates and --alpha, and the
+    power statement (damped:r=0.8 keeps the manifold invariant, so the closed form is the reference)."""
+    status, data = _json(capsys, ["check-fixed-point", *MC_SMALL, "--process", "damped:r=0.8"])
+    paper_status, paper = _json(capsys, ["check-fixed-point", *MC_SMALL])
+    assert status == 0, [c for c in data["checks"] if c["passed"] is False]
+    numeric_rows = ("numeric-converged", "numeric-ab", "off-manifold", "trajectory", "corollary-1")
+
+    def rows(report: dict) -> list[tuple[str, str]]:
+        return [(c["name"], c["kind"]) for c in report["checks"] if c["name"] in numeric_rows]
+
+    assert rows(data) == rows(paper) and len(rows(data)) == len(numeric_rows)
+    assert set(data["numeric"]) == set(paper["numeric"])
+    evidence = data["numeric"]
+    assert evidence["correction"] == "independent replicates, 1/n bias model" and evidence["replicates"] == 5 and evidence["alpha"] == 0.05
+    assert len(evidence["replicate_ab"]) == 5 and 0 < evidence["detectable_relative_error"] < 1
+    check = {c["name"]: c for c in data["checks"]}["numeric-ab"]
+    assert "4 degrees of freedom" in check["reason"] and "false-alarm rate 0.05" in check["reason"]
+    assert abs(data["numeric"]["ab"] - data["process"]["closed_form_ab"] - check["value"]) <= 1e-12
 
 
 @pytest.mark.parametrize("bad", ["roots:k=0", "poisson", "damped:r=2", "von-mises"])
@@ -115,14 +129,16 @@ def test_explore_with_a_process_names_it_and_uses_its_manifold_optimum(capsys) -
 @pytest.mark.parametrize("spec", ["roots:k=4"])
 def test_check_fixed_point_monte_carlo_for_roots_and_von_mises(capsys, spec: str) -> None:
     """Monte Carlo GD on sequences of the law against the closed form (roots:k=4, invariant), within the
-    check's Student-t band. (von-mises:kappa=2 passes too but its automatic schedule -- 3x the population
-    flow's slow off-manifold convergence time -- takes ~3 minutes, beyond the slow-test budget.)"""
+    check's Student-t band of the replicate estimate, at the default --replicates and --alpha.
+    (von-mises:kappa=2 passes too but its automatic schedule -- 3x the population flow's slow
+    off-manifold convergence time -- takes several minutes, beyond the slow-test budget.)"""
     status, data = _json(
         capsys, ["check-fixed-point", "--T", "6", "--d", "2", "--engine", "monte-carlo", "--samples", "4000", "--process", spec]
     )
     assert status == 0
     checks = {c["name"]: c for c in data["checks"]}
     assert checks["numeric-ab"]["passed"] and abs(checks["numeric-ab"]["value"]) <= checks["numeric-ab"]["tolerance"]
+    assert data["numeric"]["correction"] == "independent replicates, 1/n bias model" and len(data["numeric"]["replicate_ab"]) == 10
 
 
 def test_process_start_at_the_origin_is_a_verdict_not_an_internal_error(capsys) -> None:
@@ -130,3 +146,32 @@ def test_process_start_at_the_origin_is_a_verdict_not_an_internal_error(capsys) 
     assert main(["check-fixed-point", "--T", "6", "--d", "2", "--process", "damped:r=0.8", "--a0", "0", "--b0", "0"]) == 3
     captured = capsys.readouterr()
     assert "verdict: hypotheses-violated" in captured.out and "internal error" not in captured.err
+
+
+def test_dynamics_with_an_invariant_process_has_the_full_models_curvature(capsys) -> None:
+    """damped:r=0.8 keeps the manifold invariant: the closed forms use K = sum_t A_t / d and c*; the rate r
+    derived from them must equal the curvature of the full model's exact population Hessian along the
+    manifold at the limit (an independent source; 1e-12 relative, float64 eigenvalues of a ~1e2 matrix)."""
+    status, data = _json(capsys, ["dynamics", "--d", "3", "--T", "12", "--process", "damped:r=0.8"])
+    assert status == 0 and data["process"]["spec"] == "damped:r=0.8"
+    assert data["gd"]["max_stable_lr_full"]["manifold_curvature_vs_rate"] <= 1e-12
+    fixed = _json(capsys, ["check-fixed-point", "--d", "3", "--T", "12", "--dps", "30", "--process", "damped:r=0.8"])[1]
+    assert abs(data["flow"]["c_star"]["value"] - fixed["process"]["closed_form_ab"]) <= 1e-15
+
+
+def test_dynamics_where_the_process_leaves_the_manifold_exits_3_with_the_reason(capsys) -> None:
+    status = main(["dynamics", "--d", "2", "--T", "8", "--process", "von-mises:kappa=2"])
+    out = capsys.readouterr().out.strip()
+    assert status == 3 and len(out.splitlines()) == 1
+    assert "no closed form" in out and "leaves the Assumption-1 manifold" in out and "phi_1" in out
+    status, data = _json(capsys, ["dynamics", "--d", "2", "--T", "8", "--process", "von-mises:kappa=2"])
+    assert status == 3 and data["hypotheses"]["satisfied"] is False and data["flow"] is None
+
+
+def test_dynamics_uniform_process_is_the_papers(capsys) -> None:
+    outputs = []
+    for extra in ([], ["--process", "uniform"]):
+        status, data = _json(capsys, ["dynamics", "--d", "2", "--T", "8", *extra])
+        assert status == 0
+        outputs.append(json.dumps(data, sort_keys=True))
+    assert outputs[0] == outputs[1] and "process" not in json.loads(outputs[0])

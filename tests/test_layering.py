@@ -1,8 +1,9 @@
 """The package's layering, enforced by import-linter (contracts in pyproject.toml, [tool.importlinter]).
 
 ``lint-imports`` runs on the real package; then the same contracts run on a copy of the package
-with one deliberately wrong import added, and must fail. A third test finds no module importing a
-private ``_name`` of another sub-package.
+with one deliberately wrong import added, and must fail. Further tests find no module importing a
+private ``_name`` of another module (or a private module of another package), and no import cycle
+among mesasym's modules (the module graph, not only the package contracts).
 """
 
 from __future__ import annotations
@@ -70,30 +71,112 @@ def test_a_wrong_import_breaks_a_contract(tmp_path: Path, module: str, wrong_imp
     assert any(broken_contract in part for part in broken), report
 
 
-def _subpackage(module: str) -> str:
-    parts = module.split(".")
-    return parts[1] if len(parts) > 1 else ""
+# Modules another branch deletes (issue 21, item 1: the process path goes); until then they import
+# private helpers of compare/fixed_point.py. Remove this entry when the module is gone.
+_LEAVING = {"mesasym.compare.process_fixed_point"}
 
 
-def _private_imports_across_subpackages() -> list[str]:
+def _module_name(path: Path, root: Path) -> str:
+    return ".".join(path.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
+
+
+def private_imports_across_modules(root: Path = ROOT) -> list[str]:
+    """Every ``from mesasym.X import _name`` in a module other than ``mesasym.X``, and every import of
+    a private module (``_ar_kernel``) from outside the package that holds it."""
     found = []
-    for path in PACKAGE.rglob("*.py"):
-        module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
-        mine = _subpackage(module)
+    for path in sorted((root / "mesasym").rglob("*.py")):
+        module = _module_name(path, root)
+        if module in _LEAVING:
+            continue
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("mesasym"):
-                theirs = _subpackage(node.module)
-                private_module = any(part.startswith("_") and part != "__init__" for part in node.module.split("."))
-                private_names = [a.name for a in node.names if a.name.startswith("_") and not a.name.endswith("__")]
-                if theirs != mine and (private_module or private_names):
-                    found.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {node.module}: {private_names}")
+                names = [a.name for a in node.names if a.name.startswith("_") and not a.name.endswith("__")]
+                targets = [f"{node.module}.{name}" for name in names] + [node.module]
             elif isinstance(node, ast.Import):
-                for alias in node.names:
-                    parts = alias.name.split(".")
-                    if parts[0] == "mesasym" and _subpackage(alias.name) != mine and any(p.startswith("_") for p in parts):
-                        found.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {alias.name}")
+                names, targets = [], [a.name for a in node.names if a.name.startswith("mesasym")]
+            else:
+                continue
+            for target in targets:
+                *holder, last = target.split(".")
+                private = last.startswith("_") and not last.endswith("__")
+                if private and (_is_module(root, target) and ".".join(holder) != package or not _is_module(root, target)):
+                    found.append(f"{path.relative_to(root)}:{node.lineno} imports {target}")
     return found
 
 
-def test_no_private_name_is_imported_across_subpackages() -> None:
-    assert _private_imports_across_subpackages() == []
+def _is_module(root: Path, name: str) -> bool:
+    base = root.joinpath(*name.split("."))
+    return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
+
+
+def test_no_private_name_is_imported_across_modules() -> None:
+    assert private_imports_across_modules() == []
+
+
+def test_a_private_import_is_found(tmp_path: Path) -> None:
+    project = _copy_project(tmp_path)
+    target = project / "mesasym" / "laws" / "spec.py"
+    target.write_text(target.read_text(encoding="utf-8") + "\nfrom mesasym.laws.numbers import _nothing  # wrong\n")
+    other = project / "mesasym" / "sweep" / "run.py"
+    other.write_text(other.read_text(encoding="utf-8") + "\nfrom mesasym.numeric import _ar_kernel  # wrong\n")
+    found = private_imports_across_modules(project)
+    assert [line.split(" imports ")[1] for line in found] == ["mesasym.laws.numbers._nothing", "mesasym.numeric._ar_kernel"]
+
+
+def import_cycles(imports: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (or a module importing itself)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+    for start in sorted(imports):
+        if start in index:
+            continue
+        work = [(start, iter(sorted(imports.get(start, ()))))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(imports.get(child, ())))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1 or node in imports.get(node, ()):
+                    cycles.append(sorted(component))
+    return cycles
+
+
+def test_the_cycle_finder_finds_cycles() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a", "d"}, "d": set(), "e": {"e"}, "f": {"d"}}
+    assert import_cycles(graph) == [["a", "b", "c"], ["e"]]
+    assert import_cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycle_among_the_modules() -> None:
+    """The module graph (grimp, the graph import-linter builds; function-level imports included)."""
+    import grimp
+
+    graph = grimp.build_graph("mesasym", cache_dir=None)
+    imports = {module: set(graph.find_modules_directly_imported_by(module)) for module in graph.modules}
+    assert len(imports) > 100 and "mesasym.laws.spec" in imports["mesasym.laws"]
+    assert import_cycles(imports) == []

@@ -75,7 +75,7 @@ def test_sampler_matches_exact_moments(spec: str) -> None:
         ("damped:r=1.5", "r=1.5 must be a number with 0 < r <= 1"),
         ("damped:r=0", "r=0 must be a number with 0 < r <= 1"),
         ("damped", "missing key 'r'"),
-        ("brownian", "unknown process 'brownian'"),
+        ("brownian", "unknown process name 'brownian'.*valid names are: uniform, roots, von-mises, damped, mixture"),
         ("roots:k=2,k=3", "given twice"),
         ("roots:n=2", "unknown key 'n'"),
         ("mixture:components=[roots:k=2],[uniform];weights=1/2,1/3", "sum exactly to 1"),
@@ -106,3 +106,13 @@ def test_process_sequences_follow_the_recursion() -> None:
         assert np.allclose(s.X[:, 1:], lam[:, None, :] * s.X[:, :-1], rtol=1e-13, atol=1e-14)
         if spec.startswith("roots"):
             assert np.allclose(lam**3, 1.0)
+
+
+def test_process_tables_are_refused_past_their_measured_budget_before_any_work() -> None:
+    from mesasym.errors import InvalidInputError
+    from mesasym.numeric.population import process_tables as P
+
+    P.require_process_tables(P.PROCESS_TABLES_T_MAX)  # the edge is accepted
+    with pytest.raises(InvalidInputError, match=rf"T={P.PROCESS_TABLES_T_MAX + 1}: .* would take about .* at most T="):
+        P.process_count_tables(P.PROCESS_TABLES_T_MAX + 1, parse_process("roots:k=3"))
+    assert P.BYTES_PER_T3 * P.PROCESS_TABLES_T_MAX**3 <= 2.5 * 2**30  # the stated budget: about 2 GiB

@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -144,13 +145,29 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait(timeout=5)
 
 
+def console_script(name: str) -> str | None:
+    """The venv's console script ``name`` (beside ``sys.executable``, so found without activating the
+    venv), else the one on ``PATH``; ``None`` when neither exists."""
+    return shutil.which(name, path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+
+
+DASK = console_script("dask")
+
+
+def test_console_scripts_are_found_beside_the_interpreter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An empty PATH (a venv not activated) still finds the venv's own scripts."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert console_script("mesasym") == str(Path(sys.executable).parent / "mesasym")
+    assert console_script("no-such-script-here") is None
+
+
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("dask") is None, reason="the dask command-line tool is not installed")
+@pytest.mark.skipif(DASK is None, reason="the dask command-line tool is not installed")
 def test_external_scheduler_and_worker_give_the_local_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     spec_path = _write(tmp_path, CHECK)
     scheduler_file = tmp_path / "scheduler.json"
     scheduler = _start(
-        ["dask", "scheduler", "--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)],
+        [DASK, "scheduler", "--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)],
         tmp_path / "scheduler.log",
     )
     worker = None
@@ -160,7 +177,7 @@ def test_external_scheduler_and_worker_give_the_local_table(tmp_path: Path, caps
             time.sleep(0.2)
         address = json.loads(scheduler_file.read_text())["address"]
         worker = _start(
-            ["dask", "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"], tmp_path / "worker.log"
+            [DASK, "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"], tmp_path / "worker.log"
         )
         status = main(["sweep", str(spec_path), "--out", str(tmp_path / "remote"), "--scheduler", address, "--json", "--no-plots"])
         summary = json.loads(capsys.readouterr().out)
@@ -198,15 +215,21 @@ def test_shipped_study_specs_are_valid() -> None:
 
 
 def test_committed_study_tables_hold_every_point_of_their_spec() -> None:
-    """docs/studies/NAME is the output of studies/NAME.toml at this version: a rerun there does no work."""
+    """docs/studies/NAME is the output of studies/NAME.toml: a row for every setting of the spec.
+
+    Settings, not point ids: an id also hashes the code that computed the row, so after a change of
+    that code a rerun there recomputes the points (the ``code`` column says which code made a row).
+    """
     tables = sorted((ROOT / "docs" / "studies").glob("*/results.parquet"))
     assert tables, "no study table committed"
     for table in tables:
         name = table.parent.name
         spec = load_spec(ROOT / "studies" / f"{name}.toml")
         assert (table.parent / "spec.toml").read_text() == spec.source, f"{name}: the committed spec.toml is stale"
-        rows = read_table(table.parent)
-        assert {p.point_id for p in spec.points()} <= {r["point_id"] for r in rows if r["status"] == "done"}, name
+        done = [r for r in read_table(table.parent) if r["status"] == "done"]
+        for point in spec.points():
+            wanted = {f"option.{option.lstrip('-')}": str(value) for option, value in point.options.items()}
+            assert any(all(str(row.get(k)) == v for k, v in wanted.items()) for row in done), (name, wanted)
         assert list((table.parent / "figures").glob("*.png")), f"{name}: no figure committed"
 
 

@@ -66,7 +66,7 @@ b0 = [0.1, 0.3]
     assert len({p.point_id for p in points}) == len(points)
 
 
-def test_point_ids_depend_on_settings_and_version_only() -> None:
+def test_point_ids_depend_on_settings_and_code_only() -> None:
     a, b = parse_spec(SKEW), parse_spec(SKEW.replace("[columns]", "# a comment\n[columns]"))
     assert [p.point_id for p in a.points("1")] == [p.point_id for p in b.points("1")]
     assert [p.point_id for p in a.points("1")] != [p.point_id for p in a.points("2")]

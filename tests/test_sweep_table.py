@@ -98,3 +98,35 @@ def test_changed_columns_are_recomputed_from_the_table_without_running_points(tm
     summary = run_sweep(changed, tmp_path, progress=False)  # nothing to run: no cluster is started
     assert (summary.ran, summary.workers) == (0, 0)
     assert read_table(tmp_path)[0]["x"] == 4.5
+
+
+def test_a_point_whose_code_changed_is_computed_again(tmp_path: Path, package_copy: Path) -> None:
+    """The point id hashes the code that computes it: an edit on the command's import path gives
+    the point a new id and it runs again; an edit elsewhere does not."""
+    from distributed import Client, LocalCluster
+
+    from mesasym.sweep.run import run_sweep
+    from mesasym.sweep.store import read_table
+
+    out = tmp_path / "out"
+    spec = parse_spec('command = "check-fixed-point"\n[options]\nd = 2\ndps = 20\n[axes]\nT = [4]\n')
+    (point,) = spec.points()
+    ResultStore(out).append([{"point_id": point.point_id, "point_index": 0, "status": "done", "T": 4, "numeric.ab": 0.5}])
+    assert run_sweep(spec, out, progress=False).ran == 0  # the same code: the stored row stands
+
+    elsewhere = package_copy / "commands" / "train.py"  # not imported by check-fixed-point
+    elsewhere.write_text(elsewhere.read_text() + "\n# an edit off the path\n")
+    assert run_sweep(spec, out, progress=False).ran == 0
+
+    engine = package_copy / "numeric" / "population" / "flow.py"  # the population engine it runs
+    engine.write_text(engine.read_text() + "\n# an edit of the engine\n")
+    (changed,) = spec.points()
+    assert changed.point_id != point.point_id
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, Client(
+        cluster
+    ) as client:
+        summary = run_sweep(spec, out, client=client, progress=False)
+    assert (summary.ran, summary.done) == (1, 1)
+    rows = {row["point_id"]: row for row in read_table(out)}
+    assert rows[point.point_id]["numeric.ab"] == 0.5  # the old row is kept, under its old id
+    assert rows[changed.point_id]["numeric.ab"] == pytest.approx(rows[changed.point_id]["fixed_point.ab"], rel=1e-8)

@@ -145,3 +145,20 @@ def test_invariance_step_fails_when_the_law_of_x1_breaks_it() -> None:
         objective = PopulationObjective(parse_distribution(spec), 2, 6, process=parse_process("roots:k=4"))
         g_a, _, off = manifold_gradient_split(objective.gradient(Parameters.assumption1(2, 0.3, 0.4)))
         assert off > 1e-4 * abs(g_a)
+
+
+def test_monomials_are_listed_in_one_order_whatever_the_hash_seed() -> None:
+    """The condition's monomials come from a set of strings; their order must not depend on hashing."""
+    import os
+    import subprocess
+    import sys
+
+    code = "from mesasym.symbolic.phase_laws import invariance_condition as c; print(c('roots:k=4', 2, 5).monomials)"
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=600,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(outputs) == 1, outputs

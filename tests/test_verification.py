@@ -197,7 +197,7 @@ def test_monte_carlo_standard_error_includes_the_off_manifold_fit() -> None:
     report = verify_fixed_point(settings)
     assert report.verdict == "verified", _by_name(report)
     assert report.numeric.final_ab != pytest.approx(0.5, abs=1e-3)  # the fit really moved ab
-    assert len(report.numeric.detail["replicate_ab"]) == verification.MC_REPLICATES
+    assert len(report.numeric.detail["replicate_ab"]) == FixedPointSettings().replicates
     assert checks_by_kind(report)["off-manifold"] == "info" and _by_name(report)["off-manifold"].passed is None
 
 
@@ -205,8 +205,8 @@ def test_monte_carlo_standard_error_includes_the_off_manifold_fit() -> None:
 def test_monte_carlo_numeric_check_fails_on_a_mis_scaled_sample(monkeypatch: pytest.MonkeyPatch) -> None:
     original = fixed_point_numeric.sample_sequences
 
-    def scaled(dist, n, T, d, rng, *args):
-        sample = original(dist, n, T, d, rng, *args)
+    def scaled(dist, n, T, d, rng, *args, **kwargs):
+        sample = original(dist, n, T, d, rng, *args, **kwargs)
         return dataclasses.replace(sample, X=1.5 * sample.X)  # the data no longer follow the law: ab -> ab / 2.25
 
     monkeypatch.setattr(fixed_point_numeric, "sample_sequences", scaled)

@@ -2,8 +2,9 @@
 
 ``sh("mesasym check-fixed-point --T 50")`` runs the command in the notebook's kernel
 through :func:`mesasym.cli.main` (the same code as the installed ``mesasym`` script)
-and prints what a terminal shows: the command line, its output, and the exit status
-when it is not 0. The build fails (the cell raises) when the exit status is not the
+and prints what a terminal shows: the command line, its output, and ``[exit status N]``
+after every command (0 included, so every example shows it the same way; nothing is
+returned, so no stray value box follows a cell). The build fails (the cell raises) when the exit status is not the
 one the page expects, so a page cannot silently show a changed verdict.
 """
 
@@ -16,8 +17,8 @@ import sys
 from collections.abc import Iterable
 
 
-def sh(command: str, expect: int | Iterable[int] = 0, head: int | None = None) -> int:
-    """Run ``mesasym ARGS`` in-process, print it like a terminal session, return the status.
+def sh(command: str, expect: int | Iterable[int] = 0, head: int | None = None) -> None:
+    """Run ``mesasym ARGS`` in-process and print it like a terminal session, with its exit status.
 
     ``expect``: the exit status (or statuses) the page documents; another one raises.
     ``head``: print only the first ``head`` lines of the output (and say how many
@@ -40,10 +41,8 @@ def sh(command: str, expect: int | Iterable[int] = 0, head: int | None = None) -
     print("\n".join(shown))
     if len(shown) < len(lines):
         print(f"... ({len(lines) - len(shown)} more lines)")
-    if status != 0:
-        print(f"[exit status {status}]")
+    print(f"[exit status {status}]")
     allowed = {expect} if isinstance(expect, int) else set(expect)
     if status not in allowed:
         raise RuntimeError(f"{command!r} exited with {status}, the page expects {sorted(allowed)}")
     sys.stdout.flush()
-    return int(status)

@@ -31,8 +31,8 @@ EXIT_HYPOTHESES_VIOLATED = O.EXIT_HYPOTHESES_VIOLATED
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options: ``--dist`` (required), ``--T``, ``--d``, ``--monte-carlo``, ``--seed``."""
-    O.add_dist(parser, required=True, help="law of x_1, e.g. 'gaussian:sigma=1', 'sparse:c=1'")
+    """Options: ``--dist`` (default the paper's Gaussian), ``--T``, ``--d``, ``--monte-carlo``, ``--seed``."""
+    O.add_dist(parser, default="gaussian:sigma=1", help="law of x_1, e.g. 'sparse:c=1' (default gaussian:sigma=1, the paper's)")
     O.add_T(parser, default=100, help="training sequence length")
     O.add_d(parser, default=None, help="dimension (default 5, or the dimension the law fixes)")
     O.add_int(
@@ -46,10 +46,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="law of the eigenvalues of W (default uniform, the paper's); any other law is decided on the full "
         "model trained by the exact population flow (d <= 8, T <= 200; --monte-carlo N fresh sequences, default 2000)",
     )
-
-
-#: ``|z|`` above which the Monte Carlo comparison fails (about 2T comparisons; 5 sigma keeps false alarms rare).
-Z_FAIL = 5.0
 
 
 def _claim(name: str, claimed: Any, derived: Any) -> dict[str, Any]:
@@ -135,74 +131,56 @@ def _fmt(value: Any) -> str:
     return number if exact in (number, "(exact value too long to print)") or len(exact) > 40 else f"{exact} = {number}"
 
 
-def _decide(args: argparse.Namespace) -> tuple[Any, list[dict[str, Any]], Any, int, int]:
-    """The verdict, the claim comparisons, the Monte Carlo check (or None), the seed and the exit status."""
-    from mesasym.compare.capability import decide_recovery
+def _decide(args: argparse.Namespace) -> tuple[Any, list[dict[str, Any]], int]:
+    """The report of :func:`mesasym.compare.capability.assess_capability`, the claim comparisons and the exit status."""
+    import numpy as np
 
-    T, n_mc, seed = args.T, args.monte_carlo, args.seed
+    from mesasym.compare.capability import assess_capability
+
+    T, n_mc = args.T, args.monte_carlo
     law, d = O.law_and_dimension(args.dist, args.d, 5)
     if n_mc is not None and (d > 8 or T > 2000):
         raise InvalidInputError(f"--monte-carlo needs d <= 8 and T <= 2000 (the exact population engine), got d={d}, T={T}")
     if n_mc is not None:
         O.require_sequence_budget(n_mc, T, d, "--monte-carlo")
-    verdict = decide_recovery(law, d, T)
+    with O.progress(args, "capability: population flows and fresh sequences"):
+        report = assess_capability(law, d, T, args.process, n_mc, np.random.default_rng(args.seed))
+    if report.trained is not None:
+        return report, [], EXIT_OK if report.trained.converged else EXIT_CHECK_FAILED
+    verdict = report.verdict
     comparisons = claim_comparisons(law, verdict)
-    check = None
-    if n_mc is not None and verdict.hypotheses_satisfied:
-        import numpy as np
-
-        from mesasym.compare.capability import check_positions
-
-        with O.progress(args, "capability --monte-carlo: population flow and fresh sequences"):
-            check = check_positions(law, d, T, n_mc, np.random.default_rng(seed))
     status = EXIT_OK
     if not verdict.hypotheses_satisfied:
         status = EXIT_HYPOTHESES_VIOLATED
-    elif not all(c["agrees"] for c in comparisons) or (check is not None and check.max_abs_z > Z_FAIL):
+    elif not all(c["agrees"] for c in comparisons) or not report.positions_agree:
         status = EXIT_CHECK_FAILED
-    return verdict, comparisons, check, seed, status
+    return report, comparisons, status
 
 
-def _payload(verdict: Any, comparisons: list[dict[str, Any]], check: Any, seed: int, derivation: dict[str, str]) -> dict[str, Any]:
-    payload = verdict.to_dict()
-    payload["derivation"] = derivation
+def _payload(report: Any, comparisons: list[dict[str, Any]], seed: int) -> dict[str, Any]:
+    if report.trained is not None:
+        from mesasym.compare.capability_trained import RECOVERY_RTOL
+
+        payload = report.trained.to_dict()
+        payload["verdict"] = "recovers" if report.trained.recovers else "does-not-recover"
+        payload["recovery_rtol"] = RECOVERY_RTOL
+        payload["seed"] = seed
+        return payload
+    from mesasym.compare.capability import Z_FAIL
+
+    check = report.positions
+    payload = report.verdict.to_dict()
+    payload["derivation"] = _derivation_summary()
     payload["claims"] = comparisons
     payload["monte_carlo"] = None if check is None else {**check.as_dict(), "z_fail": Z_FAIL, "seed": seed}
     payload["gradient_convention"] = "grad = dL/dRe + i dL/dIm = 2 dL/d conj(z)"
     return payload
 
 
-def _other_process(args: argparse.Namespace) -> bool:
-    from mesasym.laws import is_uniform_process, parse_process
-
-    return not is_uniform_process(parse_process(getattr(args, "process", None)))
-
-
-def _process_result(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
-    """``--process`` other than uniform: the full model's exact capability (:mod:`mesasym.compare.process_capability`)."""
-    import numpy as np
-
-    from mesasym.compare.process_capability import RECOVERY_RTOL, process_capability
-
-    law, d = O.law_and_dimension(args.dist, args.d, 5)
-    n = args.monte_carlo or 2000
-    with O.progress(args, "capability --process: population flows and fresh sequences"):
-        result = process_capability(law, args.process, d, args.T, n, np.random.default_rng(args.seed))
-    payload = result.to_dict()
-    payload["verdict"] = "recovers" if result.recovers else "does-not-recover"
-    payload["recovery_rtol"] = RECOVERY_RTOL
-    payload["seed"] = args.seed
-    return payload, EXIT_OK if result.converged else EXIT_CHECK_FAILED
-
-
-def _process_run(args: argparse.Namespace) -> int:
-    payload, status = _process_result(args)
-    if args.json:
-        print(json.dumps(payload, indent=2))
-        return status
-    p = payload
+def _trained_lines(p: dict[str, Any]) -> list[str]:
+    """The text output for a law of ``W`` other than the paper's (the verdict decided on the trained model)."""
     change = "same as" if p["recovers"] == p["paper_law_recovers"] else "CHANGED from"
-    lines = [
+    return [
         f"mesasym capability: {p['dist']}, W ~ {p['process']}, d = {p['d']}, T = {p['T']}",
         f"  verdict        : {p['verdict']} at T = {p['T']} ({change} the paper's uniform phases: "
         f"{'recovers' if p['paper_law_recovers'] else 'does-not-recover'})",
@@ -214,29 +192,29 @@ def _process_run(args: argparse.Namespace) -> int:
         f"  last position  : E|yhat - x|^2 / E|x|^2 = {p['last_mse']:.4g} +- {p['last_mse_se']:.2g};"
         f" ratio Re(yhat/x) = {p['last_ratio']:.4g} +- {p['last_ratio_se']:.2g} ({p['samples']} fresh sequences, seed {p['seed']})",
     ]
-    print("\n".join(lines))
-    return status
 
 
 def json_result(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
     """What ``--json`` prints, as a dict, and the exit status (the Python API ``mesasym sweep`` calls)."""
-    if _other_process(args):
-        return _process_result(args)
-    verdict, comparisons, check, seed, status = _decide(args)
-    return _payload(verdict, comparisons, check, seed, _derivation_summary()), status
+    report, comparisons, status = _decide(args)
+    return _payload(report, comparisons, args.seed), status
 
 
 def run(args: argparse.Namespace) -> int:
     """Decide and print."""
-    if _other_process(args):
-        return _process_run(args)
-    verdict, comparisons, check, seed, status = _decide(args)
-    derivation = _derivation_summary()
+    report, comparisons, status = _decide(args)
+    payload = _payload(report, comparisons, args.seed)
     if args.json:
-        print(json.dumps(_payload(verdict, comparisons, check, seed, derivation), indent=2))
+        print(json.dumps(payload, indent=2))
+        return status
+    if report.trained is not None:
+        print("\n".join(_trained_lines(payload)))
         return status
     import numpy as np
 
+    from mesasym.compare.capability import Z_FAIL
+
+    verdict, check, seed, derivation = report.verdict, report.positions, args.seed, payload["derivation"]
     d, T = verdict.d, verdict.T
     lines = [
         f"mesasym capability: {verdict.spec}, d = {d}, T = {T}",

@@ -7,8 +7,12 @@ flow's limit) and the direction that limits it, and with ``--lr`` the GD map ite
 ``--steps`` times and the steps to ``--eps`` (see :mod:`mesasym.compare.dynamics`).
 ``--json`` prints only JSON; ``--latex DIR`` writes ``dynamics.tex`` for this setting.
 
+``--process SPEC`` takes another law of the eigenvalues of ``W``: where the Assumption-1 manifold
+stays invariant the same closed forms hold with the law's slope and fixed point; where it does not
+there is no closed form and the command says why (exit 3).
+
 Exit status: 0, 3 when the law violates Assumption 2 or a reduction condition (results
-are still printed), 2 for invalid input.
+are still printed) or the process leaves the manifold (the reason is printed), 2 for invalid input.
 """
 
 from __future__ import annotations
@@ -38,6 +42,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     O.add_dps(parser, default=30, help="significant digits of the high-precision values")
     parser.add_argument("--no-full", action="store_true", help="skip the full model's Hessian (d <= 8, T <= 1000 otherwise)")
     O.add_output_dir(parser, "--latex", help="write dynamics.tex for this setting into DIR")
+    O.add_process(
+        parser,
+        help="law of the eigenvalues of W (default uniform, the paper's): roots:k=K, von-mises:kappa=K, damped:r=R, "
+        "mixture:...; closed forms where the manifold stays invariant (T <= 100), else exit 3 with the reason",
+    )
 
 
 def _report(args: argparse.Namespace):  # noqa: ANN202
@@ -58,6 +67,7 @@ def _report(args: argparse.Namespace):  # noqa: ANN202
         dps=args.dps,
         max_steps=args.max_steps,
         full=not args.no_full,
+        process=args.process,
     )
     with O.progress(args, "dynamics"):
         return analyse_dynamics(settings)
@@ -65,12 +75,36 @@ def _report(args: argparse.Namespace):  # noqa: ANN202
 
 def json_result(args: argparse.Namespace) -> tuple[dict, int]:
     """What ``--json`` prints, as a dict, and the exit status (the Python API ``mesasym sweep`` calls)."""
-    report = _report(args)
+    from mesasym.errors import HypothesesViolatedError
+
+    try:
+        report = _report(args)
+    except HypothesesViolatedError as error:
+        return _no_closed_form(args, error), O.EXIT_HYPOTHESES_VIOLATED
     return report.to_dict(), (O.EXIT_HYPOTHESES_VIOLATED if report.hypotheses else O.EXIT_OK)
 
 
+def _no_closed_form(args: argparse.Namespace, error: Exception) -> dict:
+    """The payload when the process leaves the manifold: the settings and the reason, no flow."""
+    return {
+        "settings": {"dist": args.dist, "d": args.d, "T": args.T, "process": args.process},
+        "hypotheses": {"satisfied": False, "reasons": [str(error)]},
+        "flow": None,
+        "gd": None,
+    }
+
+
 def run(args: argparse.Namespace) -> int:
-    report = _report(args)
+    from mesasym.errors import HypothesesViolatedError
+
+    try:
+        report = _report(args)
+    except HypothesesViolatedError as error:
+        if args.json:
+            print(json.dumps(_no_closed_form(args, error), indent=2))
+        else:
+            print(f"mesasym dynamics: {error}")
+        return O.EXIT_HYPOTHESES_VIOLATED
     written = []
     if args.latex is not None:
         from mesasym.report.latex.dynamics import write_dynamics_document
@@ -90,6 +124,10 @@ def render(p: dict) -> str:
     s, flow, gd = p["settings"], p["flow"], p["gd"]
     lines = [
         f"mesasym dynamics: {s['dist']}, d = {s['d']}, T = {s['T']}, (a0, b0) = ({s['a0']:g}, {s['b0']:g})",
+    ]
+    if p.get("process") is not None:
+        lines.append(f"  process             : eigenvalues of W ~ {p['process']['spec']} (closed forms with this law's K and c*)")
+    lines += [
         f"  convention          : {p['gradient_convention']}",
         f"  a~ b~               = {flow['c_star']['exact']}",
         f"                      ~ {flow['c_star']['digits']}",

@@ -26,8 +26,8 @@ HELP = "Beyond Assumption 2: the full model's population flow against the clip f
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options: ``--dist`` (required), ``--T``, ``--d``, ``--a0``/``--b0``, ``--plot``."""
-    O.add_dist(parser, required=True, help="law of x_1, e.g. 'ones', 'shifted-gaussian:mu=0.5'")
+    """Options: ``--dist`` (default the paper's Gaussian), ``--T``, ``--d``, ``--a0``/``--b0``, ``--plot``."""
+    O.add_dist(parser, default="gaussian:sigma=1", help="law of x_1, e.g. 'ones', 'shifted-gaussian:mu=0.5' (default gaussian:sigma=1, the paper's)")
     O.add_T(parser, default=100, maximum=2000, help="sequence length (the exact population engine's tables cost ~T^2)")
     O.add_d(
         parser, default=None, maximum=8,
@@ -54,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
             "to the saddle at the origin"
         )
     start = (float(args.a0), float(args.b0))
+    O.require_process_budget(args.process, T)
     if args.plot is not None:
         from mesasym.report.plots import require_matplotlib
 

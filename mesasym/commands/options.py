@@ -49,6 +49,7 @@ from mesasym.commands.exit_codes import (  # noqa: F401 - re-exported for the co
     EXIT_CHECK_FAILED,
     EXIT_CODES,
     EXIT_HYPOTHESES_VIOLATED,
+    EXIT_INCONCLUSIVE,
     EXIT_INTERNAL_ERROR,
     EXIT_OK,
     EXIT_USAGE,
@@ -182,15 +183,28 @@ def decimal_text(value: Any) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-#: Largest number of sequence entries ``n * T * d`` held in memory at once (complex128: 16 bytes each,
-#: and training keeps a few arrays of that size): 2 * 10^7 entries is ~0.3 GB per array.
+#: Largest number of sequence entries ``n * T * d`` held in memory at once: a complex128 sample and its
+#: training objective take 48 bytes per entry at their peak (measured, ``benchmarks/bench_budgets.py``),
+#: so 2 * 10^7 entries is about 0.9 GiB.
 SEQUENCE_ENTRIES_MAX = 2 * 10**7
 
 
-#: Largest training work ``n * T * d * steps`` (sequence entries times gradient steps). Measured: one
-#: loss + gradient evaluation handles ~10^7 entries per second on the reference machine, so the bound
-#: is about 1.5 hours; the authors' Figure 1 (--sequences 10000) is 1.6 * 10^10.
-TRAINING_WORK_MAX = 5 * 10**10
+#: Measured speed of Monte Carlo training on the reference machine class, in sequence entries times
+#: gradient steps per second of an idle core: one loss + gradient evaluation of the compiled kernel at
+#: the authors' size, complex128 (the slower dtype), 6.3-6.6e7 per CPU second; ``benchmarks/bench_budgets.py``.
+TRAINING_RATE = 6e7
+#: Largest training work ``n * T * d * steps`` (sequence entries times gradient steps): about 1.4 hours
+#: at :data:`TRAINING_RATE`. The authors' Figure 1 (--sequences 10000) is 1.6 * 10^10.
+TRAINING_WORK_MAX = 3 * 10**11
+
+
+def expected_training_seconds(work: float) -> float:
+    """The expected time of training ``work = n * T * d * steps`` at :data:`TRAINING_RATE`."""
+    return work / TRAINING_RATE
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} hours" if seconds >= 5400 else f"{seconds / 60:.0f} minutes"
 
 
 def require_training_budget(n: int, T: int, d: int, steps: int, what: str) -> None:
@@ -200,8 +214,10 @@ def require_training_budget(n: int, T: int, d: int, steps: int, what: str) -> No
     work = n * T * d * steps
     if work > TRAINING_WORK_MAX:
         raise InvalidInputError(
-            f"{what}: n*T*d*steps = {n}*{T}*{d}*{steps} = {work:.3g} exceeds {TRAINING_WORK_MAX:.0e} "
-            "(about 1.5 hours of training); use fewer sequences or steps"
+            f"{what}: n*T*d*steps = {n}*{T}*{d}*{steps} = {work:.3g} exceeds {TRAINING_WORK_MAX:.0e}; it would take "
+            f"about {_duration(expected_training_seconds(work))} at the measured {TRAINING_RATE:.0e} entries*steps "
+            f"per second (the limit is {_duration(expected_training_seconds(TRAINING_WORK_MAX))}); "
+            "use fewer sequences or steps"
         )
 
 
@@ -371,8 +387,19 @@ def law_spec(text: Any) -> str:
     return str(text)
 
 
+def family_list(kind: str = "dist") -> str:
+    """The family names of ``--dist`` (``kind="dist"``) or ``--process``, from the registry of :mod:`mesasym.laws`."""
+    from mesasym.laws import DISTRIBUTION_NAMES, PROCESS_NAMES
+
+    return ", ".join(DISTRIBUTION_NAMES if kind == "dist" else PROCESS_NAMES)
+
+
 def add_dist(parser: argparse.ArgumentParser, *, default: str | None = None, required: bool = False, help: str) -> None:
-    """``--dist SPEC``: the law of ``x_1``, checked while parsing (``args.dist`` stays the text)."""
+    """``--dist SPEC``: the law of ``x_1``, checked while parsing (``args.dist`` stays the text).
+
+    The help ends with the family names, generated from the registry (so it cannot go stale).
+    """
+    help = f"{help}; families: {family_list('dist')} (parameters: docs/distributions.md)"
     parser.add_argument("--dist", metavar="SPEC", type=law_spec, default=default, required=required, help=help)
 
 
@@ -389,16 +416,24 @@ def process_spec(text: Any) -> str:
 
 
 def add_process(parser: argparse.ArgumentParser, *, help: str | None = None) -> None:
-    """``--process SPEC``: the law of the eigenvalues of ``W`` (default ``uniform``, the paper's)."""
-    parser.add_argument(
-        "--process",
-        metavar="SPEC",
-        type=process_spec,
-        default="uniform",
-        help=help
-        or "law of the eigenvalues of W: uniform (the paper's, default), roots:k=K, von-mises:kappa=K, "
-        "damped:r=R, mixture:components=[...],[...];weights=...",
-    )
+    """``--process SPEC``: the law of the eigenvalues of ``W`` (default ``uniform``, the paper's).
+
+    The help ends with the family names, generated from the registry (so it cannot go stale).
+    """
+    text = help or "law of the eigenvalues of W, e.g. roots:k=4 (default uniform, the paper's)"
+    text += f"; families: {family_list('process')} (parameters: docs/processes.md)"
+    parser.add_argument("--process", metavar="SPEC", type=process_spec, default="uniform", help=text)
+
+
+def require_process_budget(process: Any, T: int) -> None:
+    """Refuse, before any work, a transition law other than the paper's whose population phase tables
+    at ``T`` exceed their measured budget (:func:`mesasym.numeric.population.process_tables.require_process_tables`)."""
+    from mesasym.laws import is_uniform_process, parse_process
+
+    if not is_uniform_process(parse_process(process)):
+        from mesasym.numeric.population.process_tables import require_process_tables
+
+        require_process_tables(T)
 
 
 def law_and_dimension(spec: str, d_given: int | None, default_d: int) -> tuple[Any, int]:

@@ -144,8 +144,6 @@ class RecoveryVerdict:
         }
 
 
-
-
 def decide_recovery(law: Any, d: int = DEFAULT_D, T: int = DEFAULT_T) -> RecoveryVerdict:
     """Decide whether the trained model recovers the process, with the reasons.
 
@@ -341,7 +339,7 @@ def evaluate_positions(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarra
 ROUNDING_FLOOR = 1e-9
 
 
-def _z_scores(measured: np.ndarray, expected: np.ndarray, se: np.ndarray, scale: float) -> np.ndarray:
+def z_scores(measured: np.ndarray, expected: np.ndarray, se: np.ndarray, scale: float) -> np.ndarray:
     """``(measured - expected) / sqrt(se^2 + (ROUNDING_FLOOR * scale)^2)``.
 
     The floor matters only for exact quantities (e.g. the sparse start's zero error, whose
@@ -430,11 +428,54 @@ def check_positions(
         metrics=metrics,
         mse_theory=mse_theory,
         ratio_theory=ratio_theory,
-        z_mse=_z_scores(metrics.mse, mse_theory, metrics.mse_se, signal),
-        z_ratio=_z_scores(metrics.ratio, ratio_theory, metrics.ratio_se, max(float(np.max(np.abs(ratio_theory))), 1.0)),
+        z_mse=z_scores(metrics.mse, mse_theory, metrics.mse_se, signal),
+        z_ratio=z_scores(metrics.ratio, ratio_theory, metrics.ratio_se, max(float(np.max(np.abs(ratio_theory))), 1.0)),
         product=product,
         trained_ab=float(params.ab),
         off_manifold=float(params.off_manifold_norm()),
     )
 
 
+#: ``|z|`` above which the per-position Monte Carlo comparison fails (about ``2T`` comparisons;
+#: 5 sigma keeps false alarms rare).
+Z_FAIL = 5.0
+
+
+@dataclass(frozen=True)
+class CapabilityReport:
+    """What :func:`assess_capability` found: for the paper's uniform phases the derived ``verdict`` (and,
+    with ``n``, the trained model's per-position check ``positions``); for another law of ``W`` the
+    verdict decided on the trained full model (``trained``, :mod:`mesasym.compare.capability_trained`)."""
+
+    process: str
+    verdict: RecoveryVerdict | None = None
+    positions: PositionCheck | None = None
+    trained: Any = None  # TrainedCapability
+
+    @property
+    def positions_agree(self) -> bool:
+        """The per-position Monte Carlo check, if run, within ``Z_FAIL``."""
+        return self.positions is None or self.positions.max_abs_z <= Z_FAIL
+
+
+def assess_capability(
+    law: Any, d: int, T: int, process: Any = "uniform", n: int | None = None, rng: np.random.Generator | None = None
+) -> CapabilityReport:
+    """Does the trained model recover the AR process of ``(law, process)`` at ``d, T``?
+
+    The paper's phases: the derived verdict (:func:`decide_recovery`), and with ``n`` fresh sequences the
+    trained full model against it (:func:`check_positions`). Another law of ``W``: the derivation's phase
+    rule fails, so the verdict is decided on the trained full model
+    (:func:`~mesasym.compare.capability_trained.trained_capability`, ``n`` fresh sequences, default 2000).
+    """
+    from mesasym.laws import is_uniform_process, parse_process
+
+    transition = parse_process(process)
+    rng = rng if rng is not None else np.random.default_rng(0)
+    if not is_uniform_process(transition):
+        from mesasym.compare.capability_trained import trained_capability
+
+        return CapabilityReport(transition.spec(), trained=trained_capability(law, transition, d, T, n or 2000, rng))
+    verdict = decide_recovery(law, d, T)
+    positions = check_positions(law, d, T, n, rng) if n is not None and verdict.hypotheses_satisfied else None
+    return CapabilityReport(transition.spec(), verdict=verdict, positions=positions)

@@ -24,7 +24,8 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from mesasym.errors import InvalidInputError, require
+from mesasym.errors import HypothesesViolatedError, InvalidInputError, require
+from mesasym.laws import parse_process
 
 __all__ = [
     "DynamicsSettings",
@@ -67,6 +68,8 @@ class DynamicsSettings:
     dps: int = 30
     max_steps: int = 100_000
     full: bool = True
+    #: The law of the eigenvalues of ``W`` (spec or law); the paper's uniform phases by default.
+    process: Any = "uniform"
 
     def validated(self) -> DynamicsSettings:
         for name, low in (("d", 1), ("T", 3), ("dps", 15), ("max_steps", 1)):
@@ -90,6 +93,7 @@ class DynamicsSettings:
             require(self.lr is not None, "steps needs lr (the GD step size)")
         if self.tau is not None:
             require(_exact(self.tau, "tau") >= 0, f"tau={self.tau!r} must be >= 0")
+        parse_process(self.process)
         return self
 
 
@@ -113,6 +117,8 @@ class DynamicsReport:
     steps_to_eps: dict | None
     full: Any  # StepSizeLimit or None
     full_reason: str
+    #: A law of ``W`` other than the paper's: its spec and the reduction steps (``None`` for the paper's).
+    process: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         s, ev = self.settings, self.evaluator
@@ -168,7 +174,7 @@ class DynamicsReport:
                 "diverged": run.diverged,
                 "tau": float(run.lr) * (len(run.a) - 1),
             }
-        return {
+        out = {
             "settings": {
                 "dist": self.dist_spec,
                 "d": s.d,
@@ -187,6 +193,9 @@ class DynamicsReport:
             "flow": flow,
             "gd": gd,
         }
+        if self.process is not None:
+            out["process"] = self.process
+        return out
 
 
 def _readable_c_of_tau(dyn: Any, subs: dict) -> sp.Expr:
@@ -250,13 +259,14 @@ def law_of(spec: str, d: int) -> Any:
     return law
 
 
-def full_step_limit(law: Any, d: int, T: int, a_tilde: float, b_tilde: float) -> Any:
-    """The full model's :class:`~mesasym.numeric.population.curvature.StepSizeLimit` at ``(a~ I, b~ I)``."""
+def full_step_limit(law: Any, d: int, T: int, a_tilde: float, b_tilde: float, process: Any = None) -> Any:
+    """The full model's :class:`~mesasym.numeric.population.curvature.StepSizeLimit` at ``(a~ I, b~ I)``
+    (``process``: the law of ``W``, ``None`` for the paper's)."""
     from mesasym.numeric.model import Parameters
     from mesasym.numeric.population.curvature import step_size_limit
     from mesasym.numeric.population.objective import PopulationObjective
 
-    objective = PopulationObjective(law, d, T)
+    objective = PopulationObjective(law, d, T, process=process)
     return step_size_limit(objective, Parameters.assumption1(d, a_tilde, b_tilde))
 
 
@@ -265,19 +275,18 @@ def analyse_dynamics(settings: DynamicsSettings | None = None) -> DynamicsReport
     from mesasym.precise.dynamics import DynamicsEvaluator
     from mesasym.symbolic import symbols as S
     from mesasym.symbolic.dynamics import W0, derive_dynamics
-    from mesasym.symbolic.reduced_flow import derive_reduced_flow
 
     s = (settings or DynamicsSettings()).validated()
     law, kappas, reasons = _law(s.dist, s.d)
-    flow = derive_reduced_flow(s.T, s.d, kappas=kappas)
+    process, slope, c_star, process_info = _reduced_flow(law, kappas, s)
     dyn = derive_dynamics()
     a0, b0 = _exact(s.a0, "a0"), _exact(s.b0, "b0")
     delta = a0**2 - b0**2
-    subs = {S.K: flow.slope, S.CSTAR: flow.fixed_product, S.DELTA: delta, W0: (a0 + b0) ** 2}
+    subs = {S.K: slope, S.CSTAR: c_star, S.DELTA: delta, W0: (a0 + b0) ** 2}
     c_of_tau = _readable_c_of_tau(dyn, subs)
     rate_exact = sp.radsimp(dyn.rate.subs(subs))
     max_lr_exact = sp.radsimp(dyn.max_stable_lr.subs(subs))
-    ev = DynamicsEvaluator(flow.slope, flow.fixed_product, a0, b0, dps=s.dps)
+    ev = DynamicsEvaluator(slope, c_star, a0, b0, dps=s.dps)
     ab_at_tau = None if s.tau is None else ev.at(_exact(s.tau, "tau"))
     tau_eps = ev.tau_to_relative_error(_exact(s.eps, "eps"))
     gd_run = steps_to_eps = None
@@ -293,14 +302,14 @@ def analyse_dynamics(settings: DynamicsSettings | None = None) -> DynamicsReport
         full_reason = f"the population Hessian is computed for d <= {FULL_MAX_D} and T <= {FULL_MAX_T} only"
     else:
         a_tilde, b_tilde = ev.limits()
-        full = full_step_limit(law, s.d, s.T, float(a_tilde), float(b_tilde))
+        full = full_step_limit(law, s.d, s.T, float(a_tilde), float(b_tilde), process)
     return DynamicsReport(
         settings=s,
         dist_spec=law.spec(),
         kappas=kappas,
         hypotheses=reasons,
-        slope=flow.slope,
-        c_star=flow.fixed_product,
+        slope=slope,
+        c_star=c_star,
         c_of_tau=c_of_tau,
         rate_exact=rate_exact,
         max_lr_exact=max_lr_exact,
@@ -311,7 +320,37 @@ def analyse_dynamics(settings: DynamicsSettings | None = None) -> DynamicsReport
         steps_to_eps=steps_to_eps,
         full=full,
         full_reason=full_reason,
+        process=process_info,
     )
+
+
+def _reduced_flow(law: Any, kappas: tuple, s: DynamicsSettings) -> tuple[Any, sp.Expr, sp.Expr, dict[str, Any] | None]:
+    """``(process, K, c*, process info)`` of the reduced flow ``a' = -b K (ab - c*)``, ``b' = -a K (ab - c*)``.
+
+    The paper's phases: Theorem 1's derived slope and fixed point (``process`` ``None``). Another law of ``W``:
+    ``K = sum_t A_t / d`` and ``c* = sum_t B_t / sum_t A_t`` from the manifold loss
+    (:mod:`mesasym.compare.fixed_point_reduction`), valid only where the manifold is invariant; elsewhere
+    :class:`~mesasym.errors.HypothesesViolatedError` with the reason (the flow leaves the manifold, no closed form).
+    """
+    from mesasym.laws import is_uniform_process
+    from mesasym.symbolic.reduced_flow import derive_reduced_flow
+
+    transition = parse_process(s.process)
+    if is_uniform_process(transition):
+        flow = derive_reduced_flow(s.T, s.d, kappas=kappas)
+        return None, flow.slope, flow.fixed_product, None
+    from mesasym.compare.fixed_point_reduction import as_sympy, reduce_law
+
+    reduction = reduce_law(transition, law, s.d, s.T)
+    if not reduction.invariant:
+        step = next(step for step in reduction.steps if step.name == "invariance")
+        raise HypothesesViolatedError(
+            f"--process={transition.spec()}: no closed form, the flow leaves the Assumption-1 manifold "
+            f"(invariance {'undecided' if step.holds is None else 'fails'}: {step.detail}); "
+            "see mesasym check-fixed-point --process or mesasym explore --process"
+        )
+    info = {"spec": reduction.spec, "steps": [{"name": st.name, "holds": st.holds, "detail": st.detail} for st in reduction.steps]}
+    return transition, as_sympy(reduction.slope, s.dps), as_sympy(reduction.c_star, s.dps), info
 
 
 def reduced_gd_ab(spec: str, d: int, T: int, a0: Any, b0: Any, lr: Any, steps: int, dps: int = 20) -> np.ndarray:

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from mesasym.errors import InvalidInputError, require
+from mesasym.numeric.history import Recorder
 from mesasym.numeric.model import Parameters
 from mesasym.numeric.training import train
 
@@ -174,42 +175,36 @@ def run_setting(
     n_steps = setting.steps if steps is None else steps
     d = population.d
     dtype = objective.X.dtype.type
-    rows: list[tuple[float, ...]] = []
+    history = Recorder()
     start = time.perf_counter()
     every = max(1, n_steps // 4)
 
     def record(k: int, params: Parameters, value: float) -> None:
         ratio, ratio_se, mse, mse_se = test.metrics(params)
         pop = population.loss(Parameters(params.WKQ.astype(np.complex128), params.WPV.astype(np.complex128)))
-        rows.append((params.ab, value, ratio, ratio_se, mse, mse_se, pop))
+        history.record(
+            k, ab=params.ab, train_loss=value, ratio_last=ratio, ratio_last_se=ratio_se, mse_last=mse,
+            mse_last_se=mse_se, test_loss_population=pop,
+        )
         if progress is not None and (k % every == 0 or k == n_steps):
             progress(f"{label}step {k}/{n_steps}: ab = {params.ab:.6g}, train loss = {value:.6g} ({time.perf_counter() - start:.1f} s)")
 
     params0 = Parameters.assumption1(d, init[0], init[1], dtype=dtype)
     final = train(objective, params0, setting.lr, n_steps, record_every=max(1, n_steps), on_step=record).params
-    pop_rows: list[tuple[float, float]] = []
+    population_history = Recorder()
     train(
         population,
         Parameters.assumption1(d, init[0], init[1]),
         setting.lr,
         n_steps,
         record_every=max(1, n_steps),
-        on_step=lambda k, p, v: pop_rows.append((p.ab, v)),
+        on_step=lambda k, p, v: population_history.record(k, population_ab=p.ab, population_test_loss=v),
     )
-    cols = np.array(rows, dtype=np.float64).T
-    pop_cols = np.array(pop_rows, dtype=np.float64).T
     result = RunResult(
         setting=setting,
         init=init,
-        ab=cols[0],
-        train_loss=cols[1],
-        ratio_last=cols[2],
-        ratio_last_se=cols[3],
-        mse_last=cols[4],
-        mse_last_se=cols[5],
-        test_loss_population=cols[6],
-        population_ab=pop_cols[0],
-        population_test_loss=pop_cols[1],
+        **history.values(),  # ab, train_loss, ratio_last, ..., test_loss_population
+        **population_history.values(),  # population_ab, population_test_loss
         final_off_manifold=final.off_manifold_norm(),
         seconds=time.perf_counter() - start,
     )

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any
 
 import mpmath
@@ -30,8 +31,7 @@ import numpy as np
 import sympy as sp
 
 from mesasym import claims
-from mesasym.numeric.sequences import sample_sequences
-from mesasym.laws import InitialTokenDistribution, parse_distribution
+from mesasym.laws import InitialTokenDistribution, is_uniform_process, parse_distribution, parse_process
 from mesasym.errors import InvalidInputError
 from mesasym.precise import (
     ReducedTrajectory,
@@ -44,12 +44,22 @@ from mesasym.symbolic import derive_reduced_flow, fixed_point_limits, reduction_
 from mesasym.symbolic import symbols as S
 from mesasym.numeric.model import Parameters, one_step_gd_predict, predict
 from mesasym.compare import monte_carlo as mc
-from mesasym.compare.fixed_point_numeric import monte_carlo_numeric, population_numeric
+from mesasym.compare.fixed_point_numeric import automatic_schedule, monte_carlo_numeric, population_numeric, test_sequences
+from mesasym.compare.fixed_point_reduction import (
+    as_sympy,
+    invariance_row,
+    limits_at,
+    off_manifold_ratio,
+    off_manifold_rows,
+    population_loss,
+    process_info,
+    reduce_law,
+    step_rows,
+)
 from mesasym.compare.fixed_point_report import (
     ENGINES,
     KINDS,
-    MC_ALPHA,
-    MC_REPLICATES,
+    MC_CONVERGED_FRACTION,
     OFF_MANIFOLD_RTOL,
     POPULATION_MAX_D,
     POPULATION_MAX_T,
@@ -74,21 +84,6 @@ __all__ = [
     "FixedPointReport",
     "verify_fixed_point",
 ]
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 def _relative(value: float, reference: float) -> float:
@@ -145,6 +140,7 @@ def _hypotheses(
             "conserved; on a = -b, ab <= 0 < a~b~ and the flow goes to the saddle at the origin)",
             "consistency",
             hypothesis=True,
+            relation=">",
         )
     )
     return checks
@@ -159,14 +155,6 @@ def _limits(flow: Any, a0: sp.Rational, b0: sp.Rational, dps: int) -> tuple[mpma
         return +to_mpf(a_tilde, dps + 10), +to_mpf(b_tilde, dps + 10)
 
 
-
-
-
-
-
-
-
-
 # --- the whole check ---------------------------------------------------------------
 
 
@@ -174,11 +162,15 @@ def verify_fixed_point(
     settings: FixedPointSettings | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> FixedPointReport:
-    """Verify Theorem 1 for one setting (see the module docstring)."""
+    """Verify Theorem 1 for one setting: the law of ``x_1`` (``settings.dist``), the law of ``W``
+    (``settings.process``, the paper's uniform phases by default) and the engine's settings (see the
+    module docstring)."""
     start_time = time.perf_counter()
     s = (settings or FixedPointSettings()).validated()
     dist = parse_distribution(s.dist) if isinstance(s.dist, str) else s.dist
     dist.validate_dimension(s.d)
+    law = parse_process(s.process)
+    process = None if is_uniform_process(law) else law  # None: the paper's phase rule, derived symbolically
     a0, b0 = exact_rational(s.a0, "a0"), exact_rational(s.b0, "b0")
     say = progress or (lambda _message: None)
 
@@ -193,11 +185,24 @@ def verify_fixed_point(
     checks = _hypotheses(dist, s.d, a0, b0, flow)
 
     c_exact = c_mp = a_tilde = b_tilde = reduced = closed_form = None
-    if flow is not None:
+    slope = c_form = reduction = None  # the reduced flow a' = -b K (ab - c*): (K, c*), where it holds
+    if process is not None:
+        say(f"deciding the reduction steps for {law.spec()}")
+        reduction = reduce_law(law, dist, s.d, s.T)
+        checks.extend(step_rows(reduction))
+        if reduction.invariant:
+            slope, c_form = as_sympy(reduction.slope, s.dps), as_sympy(reduction.c_star, s.dps)
+            c_exact = c_form if isinstance(reduction.c_star, Fraction) else None
+            with mpmath.mp.workdps(s.dps):
+                c_mp = +to_mpf(c_form, s.dps + 10)
+            if flow is not None:  # a~, b~ from the derived form a~(c*) (a^2 - b^2 conserved), at this law's c*
+                a_tilde, b_tilde = limits_at(flow, a0, b0, c_form, s.dps)
+    elif flow is not None:
         k = (kappas.kappa1, kappas.kappa2, kappas.kappa3)
         rational = all(sp.sympify(x).is_Rational for x in k)
         c_exact = fixed_point_exact(s.T, *k) if rational else flow.fixed_product
         c_mp = fixed_point_mp(s.T, *k, dps=s.dps)
+        slope, c_form = flow.slope, flow.fixed_product
         claimed = claims.theorem1_product(s.T, *k)
         difference = sp.simplify(sp.sympify(flow.fixed_product) - claimed)
         checks.append(
@@ -218,23 +223,38 @@ def verify_fixed_point(
         checks.extend(_reduced_checks(reduced, a_tilde, b_tilde, s.dps))
 
     engine = s.resolved_engine
+    population = None
+    if process is not None:
+        say(f"training the full transformer (population, process {law.spec()})")
+        population = population_numeric(dist, s, float(a0), float(b0), process)
+        checks.append(invariance_row(off_manifold_ratio(dist, s.d, s.T, process, float(a0), float(b0)), reduction.invariant))
     say(f"training the full transformer ({engine})")
-    c_float = float(c_mp) if c_mp is not None else math.nan
     if engine == "population":
-        numeric = population_numeric(dist, s, float(a0), float(b0))
+        numeric = population or population_numeric(dist, s, float(a0), float(b0))
     else:
-        numeric = monte_carlo_numeric(dist, s, float(a0), float(b0), reduced, progress)
+        numeric = monte_carlo_numeric(
+            dist, s, float(a0), float(b0), automatic_schedule(dist, s, float(a0), float(b0), process, reduced, population),
+            progress, process,
+        )
+    # the value the full model must reach: the closed form, else (manifold left) the population limit
+    reference = float(c_mp) if c_mp is not None else population.final_ab if population is not None else None
+    if reference is not None and numeric.engine == "monte-carlo":
+        numeric.detail["detectable_relative_error"] = mc.detectable_relative_error(
+            numeric.detail["standard_error"], reference, s.alpha, s.replicates - 1
+        )
     if c_mp is not None:
-        if numeric.engine == "monte-carlo":
-            numeric.detail["detectable_relative_error"] = mc.detectable_relative_error(
-                numeric.detail["standard_error"], c_float, s.alpha, s.replicates - 1
-            )
-        checks.extend(_numeric_checks(numeric, c_float, float(a_tilde), float(b_tilde)))
+        checks.extend(numeric_rows(numeric, reference, _float(a_tilde), _float(b_tilde)))
         say("comparing the trajectory with the closed form")
-        trajectory, closed_form = _trajectory_check(numeric, flow, a0, b0)
+        trajectory, closed_form = trajectory_row(numeric, slope, c_form, a0, b0)
         if trajectory is not None:
             checks.append(trajectory)
-        checks.append(_corollary_check(dist, s, numeric, c_float))
+        checks.append(corollary_row(dist, s, numeric, reference, process))
+    elif population is not None and numeric.engine == "monte-carlo":
+        checks.extend(numeric_rows(numeric, reference, math.nan, math.nan, "the population limit ab (no closed form)"))
+    elif population is not None:
+        checks.extend(off_manifold_rows(
+            population, population_loss(dist, s.d, s.T, process, population.params), reduction, test_sequences(dist, s, process)
+        ))
     return FixedPointReport(
         settings=s,
         dist=dist,
@@ -247,8 +267,13 @@ def verify_fixed_point(
         numeric=numeric,
         checks=tuple(checks),
         seconds=time.perf_counter() - start_time,
+        process_info=None if reduction is None else process_info(reduction, population),
         closed_form=closed_form,
     )
+
+
+def _float(value: Any) -> float:
+    return math.nan if value is None else float(value)
 
 
 def _reduced_checks(reduced: ReducedTrajectory, a_tilde: mpmath.mpf, b_tilde: mpmath.mpf, dps: int) -> list[Check]:
@@ -271,13 +296,14 @@ def _reduced_checks(reduced: ReducedTrajectory, a_tilde: mpmath.mpf, b_tilde: mp
             ),
             Check(
                 "reduced-ode-a-b-limits",
-                bool(reduced.converged and error <= tolerance),
+                bool(error <= tolerance) if reduced.converged else None,
                 float(error),
                 float(tolerance),
                 "max relative error of a, b at the end against the closed forms a~, b~: with a^2 - b^2 "
                 "conserved, |a - a~| <= |ab - c*| / (a + a~), so the bound is 2 eps max(|b~/a~|, |a~/b~|) "
                 f"for the stopping distance eps, plus 10^-{dps - 5} for the integration error",
                 "consistency",
+                inconclusive=None if reduced.converged else "the integration did not reach a~b~ (see reduced-ode-reaches-fixed-point)",
             ),
             Check(
                 "conserved-quantity",
@@ -291,18 +317,23 @@ def _reduced_checks(reduced: ReducedTrajectory, a_tilde: mpmath.mpf, b_tilde: mp
         ]
 
 
-def _numeric_checks(numeric: NumericResult, c_star: float, a_tilde: float, b_tilde: float) -> list[Check]:
+def numeric_rows(
+    numeric: NumericResult, c_star: float, a_tilde: float, b_tilde: float, target: str = "a~b~"
+) -> list[Check]:
+    """The full model's limit against ``c_star`` (named ``target`` in the Monte Carlo reasons) and, for the
+    population engine, against ``a~``, ``b~`` and along the flow (off-manifold mass)."""
     if numeric.engine == "population":
         relative_off = numeric.detail["max_relative_off_manifold"]
         return [
             Check(
                 "numeric-ab",
-                numeric.converged and _relative(numeric.final_ab, c_star) <= POPULATION_RTOL,
+                _relative(numeric.final_ab, c_star) <= POPULATION_RTOL if numeric.converged else None,
                 _relative(numeric.final_ab, c_star),
                 POPULATION_RTOL,
                 "relative error of the full model's population-flow limit; the flow stops at "
                 "||grad L||/||grad D|| <= 1e-13 (= |ab - c*|/c* on the manifold), 1000x margin for the solver",
                 "independent",
+                inconclusive=None if numeric.converged else "the population flow stopped before stationarity",
             ),
             Check(
                 "numeric-a-b",
@@ -327,15 +358,17 @@ def _numeric_checks(numeric: NumericResult, c_star: float, a_tilde: float, b_til
     quantile = mc.t_quantile(alpha, G - 1)
     estimate = numeric.ab_estimate
     z = (estimate - c_star) / se
+    converged = numeric.detail["last_step_change"] <= MC_CONVERGED_FRACTION * se
     return [
         Check(
             "numeric-converged",
-            numeric.converged,
+            True if converged else None,
             numeric.detail["last_step_change"],
-            0.01 * se,
+            MC_CONVERGED_FRACTION * se,
             "change of ab in the last gradient step; below 1 % of the standard error the remaining "
             "optimisation error is negligible against the sampling error (if not, give more --steps)",
             "consistency",
+            inconclusive=None if converged else "the Monte Carlo run did not converge in --steps; raise --steps",
         ),
         Check(
             "numeric-ab",
@@ -344,11 +377,12 @@ def _numeric_checks(numeric: NumericResult, c_star: float, a_tilde: float, b_til
             quantile * se,
             f"bias-corrected ab ({mc.CORRECTION}: the training repeated on each of {G} disjoint groups of the "
             f"{numeric.detail['samples']} sequences; trained ab {numeric.final_ab:.6g}, estimated bias "
-            f"{numeric.detail['bias_estimate']:+.3g}) minus a~b~ against {quantile:.2f} standard errors of the replicate "
-            f"mean (SE = {se:.3g}; two-sided Student-t, {G - 1} degrees of freedom, false-alarm rate {alpha:g}); "
-            f"|t| = {abs(z):.2f}; detects a relative error in a~b~ of "
+            f"{numeric.detail['bias_estimate']:+.3g}) minus {target} against {quantile:.2f} standard errors of the "
+            f"replicate mean (SE = {se:.3g}; two-sided Student-t, {G - 1} degrees of freedom, false-alarm rate "
+            f"{alpha:g}); |t| = {abs(z):.2f}; detects a relative error in {target} of "
             f"{numeric.detail['detectable_relative_error']:.3g} with probability {mc.DETECTION_POWER:g}",
             "independent",
+            relation="abs<=",
         ),
         Check(
             "off-manifold",
@@ -364,10 +398,11 @@ def _numeric_checks(numeric: NumericResult, c_star: float, a_tilde: float, b_til
     ]
 
 
-def _trajectory_check(
-    numeric: NumericResult, flow: Any, a0: sp.Rational, b0: sp.Rational
+def trajectory_row(
+    numeric: NumericResult, slope: sp.Expr, c_star: sp.Expr, a0: sp.Rational, b0: sp.Rational
 ) -> tuple[Check | None, dict[str, Any] | None]:
-    """The full model's trajectory against the closed form (:mod:`mesasym.compare.trajectory`)."""
+    """The full model's trajectory against the closed form of ``a' = -b K (ab - c*)``, ``K = slope``
+    (:mod:`mesasym.compare.trajectory`)."""
     from mesasym.compare.trajectory import monte_carlo_trajectory, population_trajectory
 
     if a0 + b0 == 0:  # the non-convergent line (a hypothesis row reports it): no closed form to compare
@@ -375,7 +410,7 @@ def _trajectory_check(
     if numeric.engine == "population":
         detail = numeric.detail
         result = population_trajectory(
-            numeric.tau, numeric.a, numeric.b, flow.slope, flow.fixed_product, a0, b0, detail["rtol"], detail["atol"]
+            numeric.tau, numeric.a, numeric.b, slope, c_star, a0, b0, detail["rtol"], detail["atol"]
         )
         curve = {"tau": numeric.tau, "a": result["closed_a"], "b": result["closed_b"], "ab": result["closed_a"] * result["closed_b"]}
         return Check(
@@ -390,7 +425,7 @@ def _trajectory_check(
             "independent",
         ), curve
     estimates, errors = _replicate_history(numeric)
-    result = monte_carlo_trajectory(estimates, errors, numeric.detail["lr"], flow.slope, flow.fixed_product, a0, b0)
+    result = monte_carlo_trajectory(estimates, errors, numeric.detail["lr"], slope, c_star, a0, b0)
     if result is None:
         return None, None
     G = numeric.detail["replicates"]
@@ -423,15 +458,11 @@ def _replicate_history(numeric: NumericResult) -> tuple[np.ndarray, np.ndarray |
     return mc.replicate_estimates(ab, np.array(histories, dtype=float), mc.group_sizes(n, G), n)
 
 
-def _t_quantile() -> float:
-    """The two-sided t quantile at the default false-alarm rate and replicate count."""
-    return mc.t_quantile(MC_ALPHA, MC_REPLICATES - 1)
-
-
-def _corollary_check(dist: InitialTokenDistribution, s: FixedPointSettings, numeric: NumericResult, c_star: float) -> Check:
-    """Corollary 1 on fresh sequences: the trained model against one GD step of size c*/(t-1)."""
-    rng = np.random.default_rng(np.random.SeedSequence(s.seed).spawn(2)[1])
-    X = sample_sequences(dist, s.test_sequences, s.T, s.d, rng).X
+def corollary_row(
+    dist: InitialTokenDistribution, s: FixedPointSettings, numeric: NumericResult, c_star: float, process: Any = None
+) -> Check:
+    """Corollary 1 on fresh sequences of ``(dist, process)``: the trained model against one GD step of size c*/(t-1)."""
+    X = test_sequences(dist, s, process)
     model = predict(numeric.params, X)
     gd = one_step_gd_predict(X, c_star)
     scale = float(np.sqrt(np.mean(np.abs(gd) ** 2)))

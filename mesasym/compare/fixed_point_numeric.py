@@ -7,27 +7,29 @@ with its automatic schedule.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from mesasym.numeric.sequences import sample_sequences
-from mesasym.laws import InitialTokenDistribution
+from mesasym.laws import InitialTokenDistribution, TransitionLaw
 from mesasym.errors import DivergenceError, InvalidInputError, require
-from mesasym.precise import (
-    ReducedTrajectory,
-)
+from mesasym.precise import ReducedTrajectory
 from mesasym.numeric.model import Parameters
 from mesasym.compare import monte_carlo as mc
-from mesasym.compare.fixed_point_report import FixedPointSettings, NumericResult
+from mesasym.compare.fixed_point_report import MC_CONVERGED_FRACTION, FixedPointSettings, NumericResult
 
 
-def population_numeric(dist: InitialTokenDistribution, s: FixedPointSettings, a0: float, b0: float) -> NumericResult:
+def population_numeric(
+    dist: InitialTokenDistribution, s: FixedPointSettings, a0: float, b0: float, process: TransitionLaw | None = None
+) -> NumericResult:
+    """The exact population flow of the full model from ``(a0 I, b0 I)`` (``process``: the law of ``W``,
+    ``None`` for the paper's uniform phases)."""
     from mesasym.numeric.population.objective import PopulationObjective
     from mesasym.numeric.population.flow import population_flow
 
-    objective = PopulationObjective(dist, s.d, s.T)
+    objective = PopulationObjective(dist, s.d, s.T, process=process)
     rtol = 1e-12
     flow = population_flow(objective, (a0, b0), rtol=rtol)
     norms = np.array([flow.parameters_at(i).norm() for i in range(len(flow.tau))])
@@ -72,18 +74,22 @@ def monte_carlo_numeric(
     s: FixedPointSettings,
     a0: float,
     b0: float,
-    reduced: ReducedTrajectory | None,
+    schedule: Callable[[], tuple[float, int]],
     progress: Callable[[str], None] | None,
+    process: TransitionLaw | None = None,
 ) -> NumericResult:
-    """Train on the sample and on each of its ``R = s.replicates`` disjoint groups; the estimate,
-    its standard error and bias are :func:`mesasym.compare.monte_carlo.replicate_estimate`'s.
+    """Gradient descent on ``s.samples`` sequences of ``(dist, process)`` and on each of its
+    ``R = s.replicates`` disjoint groups alone; the estimate, its standard error and bias are
+    :func:`mesasym.compare.monte_carlo.replicate_estimate`'s.
 
     The sample is ``SeedSequence(s.seed).spawn(2)[0]``'s ``s.samples`` sequences; group ``r``
     holds the sequences ``i`` with ``i mod R = r``; every training uses the same ``lr`` and
     ``steps`` from the same start, and records ``ab`` at every step (``replicate_ab_history``).
+    ``schedule()`` gives the automatic ``(lr, steps)`` (:func:`mc_schedule`), asked only when
+    ``s.lr`` or ``s.steps`` is not given.
     """
     rng = np.random.default_rng(np.random.SeedSequence(s.seed).spawn(2)[0])
-    X = sample_sequences(dist, s.samples, s.T, s.d, rng).X
+    X = sample_sequences(dist, s.samples, s.T, s.d, rng, process=process).X
     R = s.replicates
     require(
         s.samples >= 2 * R,
@@ -92,9 +98,7 @@ def monte_carlo_numeric(
     )
     lr, steps = s.lr, s.steps
     if lr is None or steps is None:
-        if reduced is None:
-            raise InvalidInputError("this law has no common kappas: give --lr and --steps for the Monte Carlo engine")
-        auto_lr, auto_steps = mc_schedule(dist, s, a0, b0, reduced)
+        auto_lr, auto_steps = schedule()
         lr = auto_lr if lr is None else lr
         steps = auto_steps if steps is None else steps
     adapt = s.lr is None
@@ -126,7 +130,7 @@ def monte_carlo_numeric(
         b=history.b,
         ab=history.ab,
         off_manifold=history.off_manifold,
-        converged=bool(last_change <= 0.01 * standard_error),
+        converged=bool(last_change <= MC_CONVERGED_FRACTION * standard_error),
         estimate=estimate.estimate,
         detail={
             "samples": s.samples,
@@ -148,28 +152,53 @@ def monte_carlo_numeric(
 
 
 def mc_schedule(
-    dist: InitialTokenDistribution, s: FixedPointSettings, a0: float, b0: float, reduced: ReducedTrajectory
+    objective: Any, start: Parameters, limit: Parameters, tau: Sequence[Any], ab: Sequence[Any], target: float
 ) -> tuple[float, int]:
     """A stable step size and a step count that brings ``ab`` to the fixed point.
 
-    ``lr = 1 / lambda_max``, the largest eigenvalue of the population Hessian at
-    the start and at the closed-form limit, so that gradient descent is stable in
-    every direction; the number of steps covers three times the time the derived
-    reduced flow needs to come within ``1e-6`` of ``a~b~`` (a finite sample moves
-    more slowly along some directions than the population).
+    ``lr = 1 / lambda_max``, the largest eigenvalue of the population Hessian (``objective``) at
+    ``start`` and at the ``limit``, so that gradient descent is stable in every direction; the number
+    of steps covers three times the time a flow (``tau``, ``ab``: the derived reduced flow, or the
+    population flow of another law of ``W``) needs to come within ``1e-6`` of ``target`` (a finite
+    sample moves more slowly along some directions than the population).
     """
-    from mesasym.numeric.population.objective import PopulationObjective
-
-    objective = PopulationObjective(dist, s.d, s.T)
     curvature = 0.0
-    for a, b in ((a0, b0), (float(reduced.a[-1]), float(reduced.b[-1]))):
-        point = Parameters.assumption1(s.d, a, b)
+    for point in (start, limit):
         curvature = max(curvature, float(np.max(np.linalg.eigvalsh(objective.gradient_jacobian_blocks(point.P, point.Q)))))
     lr = 1.0 / curvature
-    c_star = float(reduced.c_star)
-    tau = next(
-        (float(t) for t, a, b in zip(reduced.tau, reduced.a, reduced.b) if abs(float(a * b) - c_star) <= 1e-6 * c_star),
-        float(reduced.tau[-1]),
-    )
-    return lr, max(1, math.ceil(3 * tau / lr))
+    reached = next((float(t) for t, c in zip(tau, ab) if abs(float(c) - target) <= 1e-6 * abs(target)), float(tau[-1]))
+    return lr, max(1, math.ceil(3 * reached / lr))
 
+
+def automatic_schedule(
+    dist: InitialTokenDistribution,
+    s: FixedPointSettings,
+    a0: float,
+    b0: float,
+    process: TransitionLaw | None,
+    reduced: ReducedTrajectory | None,
+    population: NumericResult | None,
+) -> Callable[[], tuple[float, int]]:
+    """The automatic Monte Carlo schedule (:func:`mc_schedule`): along the derived reduced flow for the
+    paper's law, along the population flow of another law of ``W``."""
+
+    def schedule() -> tuple[float, int]:
+        from mesasym.numeric.population.objective import PopulationObjective
+
+        start = Parameters.assumption1(s.d, a0, b0)
+        objective = PopulationObjective(dist, s.d, s.T, process=process)
+        if population is not None:
+            return mc_schedule(objective, start, population.params, population.tau, population.ab, population.final_ab)
+        if reduced is None:
+            raise InvalidInputError("this law has no common kappas: give --lr and --steps for the Monte Carlo engine")
+        limit = Parameters.assumption1(s.d, float(reduced.a[-1]), float(reduced.b[-1]))
+        ab = [a * b for a, b in zip(reduced.a, reduced.b)]
+        return mc_schedule(objective, start, limit, reduced.tau, ab, float(reduced.c_star))
+
+    return schedule
+
+
+def test_sequences(dist: InitialTokenDistribution, s: FixedPointSettings, process: TransitionLaw | None = None) -> np.ndarray:
+    """``s.test_sequences`` fresh sequences of ``(dist, process)`` (their own seed stream)."""
+    rng = np.random.default_rng(np.random.SeedSequence(s.seed).spawn(2)[1])
+    return sample_sequences(dist, s.test_sequences, s.T, s.d, rng, process=process).X

@@ -14,7 +14,8 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from mesasym.laws import InitialTokenDistribution, Kappas
+from mesasym import claims
+from mesasym.laws import InitialTokenDistribution, Kappas, parse_process
 from mesasym.errors import InvalidInputError, require
 from mesasym.precise import (
     EXACT_T_MAX,
@@ -24,7 +25,9 @@ from mesasym.numeric.model import Parameters
 
 
 ENGINES = ("population", "monte-carlo")
-VERDICTS = ("verified", "failed", "hypotheses-violated")
+#: Worst first: a violated hypothesis outranks a failed check, which outranks a row that could not be
+#: evaluated (``inconclusive``, e.g. a run that did not converge in ``--steps``).
+VERDICTS = ("hypotheses-violated", "failed", "inconclusive", "verified")
 #: Largest ``d`` for the population engine (its moment-count tensors grow like ``(2d)^6``).
 POPULATION_MAX_D = 8
 #: Largest ``T`` for the population engine (its phase-count tables cost ~T^2: 8 s at T = 400).
@@ -45,12 +48,21 @@ OFF_MANIFOLD_RTOL = 1e-12
 #: quantile of ``MC_ALPHA`` (the false-alarm rate; ``--alpha``).
 MC_REPLICATES = 10
 MC_ALPHA = 0.01
+#: Monte Carlo: converged when the last gradient step moved ``ab`` by at most this fraction of its
+#: standard error (the remaining optimisation error is then negligible against the sampling error).
+MC_CONVERGED_FRACTION = 0.01
 
 
 #: The kinds of verdict rows: ``independent`` compares two sources of truth that share
 #: no code path past the model definition and the law's moments; ``consistency`` checks
 #: the derivation or a solver against itself; ``info`` is a reported figure, not a test.
 KINDS = ("independent", "consistency", "info")
+#: How a test row's value is compared with its tolerance: ``"<="`` (at most the tolerance), ``"abs<="``
+#: (a signed value at most the tolerance in absolute value) or ``">"`` (must exceed it, e.g. a distance
+#: from a forbidden set).
+RELATIONS = ("<=", "abs<=", ">")
+#: A row's outcome (:attr:`Check.outcome`), as the table prints it.
+OUTCOMES = ("ok", "FAILED", "VIOLATED", "inconclusive", "info")
 
 
 @dataclass(frozen=True)
@@ -58,7 +70,10 @@ class Check:
     """One verdict row: its value, tolerance, why that tolerance, and its kind (:data:`KINDS`).
 
     A test row (``independent``, ``consistency``) has ``passed`` a bool and a numeric
-    ``tolerance``; an ``info`` row has ``passed = None`` (it reports, it does not test).
+    ``tolerance``, compared with the value by ``relation`` (:data:`RELATIONS`); its result must
+    follow from what it shows (:attr:`follows`). A test row that could not be evaluated (a run that
+    did not converge, a comparison that does not apply) has ``passed = None`` and says why in
+    ``inconclusive``. An ``info`` row has ``passed = None`` (it reports, it does not test).
     ``hypothesis`` marks a row about the theorem's hypotheses rather than its conclusion.
     """
 
@@ -69,17 +84,49 @@ class Check:
     reason: str
     kind: str
     hypothesis: bool = False
+    relation: str = "<="
+    inconclusive: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"kind={self.kind!r} must be one of {', '.join(KINDS)}")
-        if self.kind == "info":
+        if self.relation not in RELATIONS:
+            raise ValueError(f"relation={self.relation!r} must be one of {', '.join(RELATIONS)}")
+        if self.kind == "info" or self.inconclusive is not None:
             if self.passed is not None:
-                raise ValueError(f"{self.name}: an info row has passed=None")
+                raise ValueError(f"{self.name}: an info or inconclusive row has passed=None")
         else:
             numeric = isinstance(self.tolerance, (int, float)) and not isinstance(self.tolerance, bool)
             if not isinstance(self.passed, (bool, np.bool_)) or not numeric:
                 raise ValueError(f"{self.name}: a test row needs a bool passed and a numeric tolerance")
+
+    @property
+    def outcome(self) -> str:
+        """``ok``, ``FAILED`` (``VIOLATED`` for a hypothesis), ``inconclusive`` or ``info`` (:data:`OUTCOMES`)."""
+        if self.inconclusive is not None:
+            return "inconclusive"
+        if self.passed is None:
+            return "info"
+        return "ok" if self.passed else ("VIOLATED" if self.hypothesis else "FAILED")
+
+    @property
+    def follows(self) -> bool:
+        """Whether ``passed`` is what the value, the relation and the tolerance shown say.
+
+        True for rows without a verdict (info, inconclusive) and for a non-numeric value
+        (e.g. a symbolic difference). A row whose result depends on another condition must
+        show it (its own row) or be inconclusive.
+        """
+        if self.passed is None or isinstance(self.value, (bool, np.bool_)):
+            return True
+        try:
+            value = float(self.value)
+        except (TypeError, ValueError):
+            return True
+        if self.relation == "abs<=":
+            value = abs(value)
+        within = value > self.tolerance if self.relation == ">" else value <= self.tolerance
+        return bool(within) == bool(self.passed)
 
     @property
     def is_test(self) -> bool:
@@ -94,6 +141,9 @@ class Check:
             "tolerance": self.tolerance,
             "reason": self.reason,
             "hypothesis": self.hypothesis,
+            "relation": self.relation,
+            "outcome": self.outcome,
+            "inconclusive": self.inconclusive,
         }
 
 
@@ -126,6 +176,9 @@ class FixedPointSettings:
     test_sequences: int = 200
     alpha: float = MC_ALPHA
     replicates: int = MC_REPLICATES
+    #: The law of the eigenvalues of ``W`` (a spec or a :class:`~mesasym.laws.TransitionLaw`);
+    #: the paper's uniform phases by default.
+    process: Any = "uniform"
 
     def validated(self) -> FixedPointSettings:
         """Check every field; raise :class:`InvalidInputError` naming the first bad one."""
@@ -148,6 +201,7 @@ class FixedPointSettings:
         require(self.T <= EXACT_T_MAX, f"T={self.T} must be at most {EXACT_T_MAX} (use `mesasym derive` beyond)")
         exact_rational(self.a0, "a0")
         exact_rational(self.b0, "b0")
+        parse_process(self.process)
         require(
             self.engine is None or self.engine in ENGINES,
             f"engine={self.engine!r} must be one of {', '.join(ENGINES)}",
@@ -232,8 +286,8 @@ class FixedPointReport:
     numeric: NumericResult
     checks: tuple[Check, ...]
     seconds: float
-    #: Set by ``--process`` (:mod:`mesasym.compare.process_fixed_point`): the law of ``W``, the reduction
-    #: steps and the manifold's closed form; ``None`` for the paper's law (output unchanged).
+    #: Set for a law of ``W`` other than the paper's (:mod:`mesasym.compare.fixed_point_reduction`): the
+    #: law, the reduction steps and the manifold's closed form; ``None`` for the paper's law.
     process_info: dict[str, Any] | None = None
     #: The derived closed form along the numeric run (:mod:`mesasym.compare.trajectory`): ``tau`` and
     #: ``ab`` (population: the flow's closed form at the solver's times, also ``a``, ``b``; Monte Carlo:
@@ -246,18 +300,43 @@ class FixedPointReport:
 
     @property
     def verdict(self) -> str:
+        """The worst outcome (:data:`VERDICTS`): a violated hypothesis, a failed check, an inconclusive row."""
         if not self.hypotheses_hold:
             return "hypotheses-violated"
-        return "verified" if all(check.passed for check in self.checks if check.is_test) else "failed"
+        outcomes = {check.outcome for check in self.checks}
+        if "FAILED" in outcomes:
+            return "failed"
+        return "inconclusive" if "inconclusive" in outcomes else "verified"
+
+    @property
+    def on_non_convergent_set(self) -> bool:
+        """Whether the start lies on the derived non-convergent set (the initialization row fails)."""
+        return any(check.name == "initialization" and check.passed is False for check in self.checks)
+
+    @property
+    def inconclusive_reasons(self) -> list[str]:
+        """``"row: why"`` for every row that could not be evaluated."""
+        return [f"{check.name}: {check.inconclusive}" for check in self.checks if check.inconclusive is not None]
+
+    @property
+    def theorem1_ab(self) -> float | None:
+        """Theorem 1's ``a~b~`` (the paper's formula) for this law's kappas and ``T``; ``None`` without kappas.
+
+        With ``--process`` it is shown beside the law's own fixed point, which is what is checked.
+        """
+        if self.kappas is None:
+            return None
+        return float(claims.theorem1_product(self.settings.T, self.kappas.kappa1, self.kappas.kappa2, self.kappas.kappa3))
 
     def summary(self) -> dict[str, dict[str, int]]:
-        """Rows per kind (hypothesis rows apart): ``{kind: {"passed": n, "total": m}}``."""
+        """Rows per kind (hypothesis rows apart): ``{kind: {"passed": n, "total": m, "inconclusive": k}}``."""
         out: dict[str, dict[str, int]] = {}
         for check in self.checks:
             key = "hypotheses" if check.hypothesis else check.kind
-            entry = out.setdefault(key, {"passed": 0, "total": 0})
+            entry = out.setdefault(key, {"passed": 0, "total": 0, "inconclusive": 0})
             entry["total"] += 1
             entry["passed"] += bool(check.passed)
+            entry["inconclusive"] += check.inconclusive is not None
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -267,12 +346,15 @@ class FixedPointReport:
         numeric = self.numeric
         out = {
             "verdict": self.verdict,
+            "inconclusive": self.inconclusive_reasons,
             "fixed_point": {
                 "ab": None if self.c_star_mp is None else float(self.c_star_mp),
                 "ab_exact": None if self.c_star_exact is None else str(self.c_star_exact),
                 "ab_digits": None if self.c_star_mp is None else digits(self.c_star_mp, dps),
-                "a": finite_or_none(self.a_tilde),
-                "b": finite_or_none(self.b_tilde),
+                "theorem1_ab": self.theorem1_ab,  # the paper's formula; differs from ab with --process
+                # no limits from a start on the non-convergent set (the initialization row fails)
+                "a": None if self.on_non_convergent_set else finite_or_none(self.a_tilde),
+                "b": None if self.on_non_convergent_set else finite_or_none(self.b_tilde),
             },
             "numeric": {
                 "engine": numeric.engine,

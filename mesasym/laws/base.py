@@ -14,12 +14,14 @@ import sympy
 
 from mesasym.errors import InvalidInputError
 from mesasym.laws.numbers import (
-    _as_index,
-    _format_number,
-    _is_finite,
-    _is_zero,
-    _monomial_text,
-    _same,
+    as_index,
+    check_count,
+    check_rng,
+    format_number,
+    is_finite_number,
+    is_zero_number,
+    monomial_text,
+    same_number,
 )
 
 #: Highest total degree of the monomials Assumption 2 is checked on (see
@@ -100,6 +102,8 @@ class InitialTokenDistribution(ABC):
     name: ClassVar[str]
     #: Spec keys as ``(key, is_list, default_text_or_None)``, in spec order.
     _spec_keys: ClassVar[tuple[tuple[str, bool, str | None], ...]] = ()
+    #: List keys whose entries are bracketed law specs (parsed into laws by the spec parser).
+    _law_keys: ClassVar[tuple[str, ...]] = ()
 
     @property
     def fixed_dimension(self) -> int | None:
@@ -129,7 +133,7 @@ class InitialTokenDistribution(ABC):
         items = []
         for key, is_list, _ in self._spec_keys:
             value = getattr(self, key)
-            text = ",".join(_format_number(v) for v in value) if is_list else _format_number(value)
+            text = ",".join(format_number(v) for v in value) if is_list else format_number(value)
             items.append((key, text))
         return items
 
@@ -142,7 +146,7 @@ class InitialTokenDistribution(ABC):
 
     def validate_dimension(self, d: int) -> None:
         """Raise :class:`InvalidInputError` unless ``d`` is a valid dimension for this law."""
-        dim = _as_index(d, "d")
+        dim = as_index(d, "d")
         if dim < 1:
             raise InvalidInputError(f"d={d!r} must be a positive integer (the token dimension)")
         fixed = self.fixed_dimension
@@ -155,7 +159,7 @@ class InitialTokenDistribution(ABC):
         self.validate_dimension(d)
         if isinstance(indices, (str, bytes)) or not isinstance(indices, Iterable):
             raise InvalidInputError(f"indices={indices!r} must be a sequence of coordinate indices")
-        result = tuple(_as_index(i, "coordinate index") for i in indices)
+        result = tuple(as_index(i, "coordinate index") for i in indices)
         for i in result:
             if not 0 <= i < d:
                 raise InvalidInputError(
@@ -168,6 +172,13 @@ class InitialTokenDistribution(ABC):
     @abstractmethod
     def sample(self, rng: np.random.Generator, n: int, d: int) -> np.ndarray:
         """``n`` independent draws of ``x_1``, as a float64 array of shape ``(n, d)``."""
+
+    def _sample_count(self, rng: np.random.Generator, n: int, d: int) -> int:
+        """Check the arguments of :meth:`sample`; the number of draws."""
+        check_rng(rng)
+        count = check_count(n)
+        self.validate_dimension(d)
+        return count
 
     @abstractmethod
     def moment(self, indices: Sequence[int], d: int) -> sympy.Expr:
@@ -183,7 +194,7 @@ class InitialTokenDistribution(ABC):
         ``float(self.moment(index, d))``.
         """
         self.validate_dimension(d)
-        k = _as_index(order, "order")
+        k = as_index(order, "order")
         if k < 0:
             raise InvalidInputError(f"order={order!r} must be a non-negative integer")
         if k == 0:
@@ -286,7 +297,7 @@ class InitialTokenDistribution(ABC):
         offending = []
         for indices in self._assumption2_monomials(d):
             value = self.moment(indices, d)
-            if not _is_zero(value):
+            if not is_zero_number(value):
                 offending.append((indices, value))
         for indices, value in offending[:_MAX_LISTED_MONOMIALS]:
             first_power = min(c for c, r in Counter(indices).items() if r == 1)
@@ -296,7 +307,7 @@ class InitialTokenDistribution(ABC):
                 else ""
             )
             reasons.append(
-                f"E[{_monomial_text(indices)}] = {sympy.sstr(value)} is not 0 "
+                f"E[{monomial_text(indices)}] = {sympy.sstr(value)} is not 0 "
                 f"(x_{{1,{first_power + 1}}} appears to the first power, so the mean must be zero{suffix})"
             )
         if len(offending) > _MAX_LISTED_MONOMIALS:
@@ -310,9 +321,9 @@ class InitialTokenDistribution(ABC):
     def _kappa_reasons(self, d: int) -> list[str]:
         per_coordinate = self._all_coordinate_kappas(d)
         reasons = []
-        for column, label in enumerate(_KAPPA_LABELS):
+        for column, label in enumerate(KAPPA_LABELS):
             for j, row in enumerate(per_coordinate):
-                if not _is_finite(row[column]):
+                if not is_finite_number(row[column]):
                     reasons.append(
                         f"{label} is {sympy.sstr(row[column])} for coordinate {j + 1}, but must be finite"
                     )
@@ -321,7 +332,7 @@ class InitialTokenDistribution(ABC):
         return reasons
 
 
-_KAPPA_LABELS = (
+KAPPA_LABELS = (
     "kappa1 = E[x_{1,j}^4]",
     "kappa2 = E[x_{1,j}^6]",
     "kappa3 = sum_{r != j} E[x_{1,j}^2 x_{1,r}^4]",
@@ -331,10 +342,10 @@ _KAPPA_LABELS = (
 def _kappa_disagreements(per_coordinate: Sequence[Sequence[sympy.Expr]]) -> list[str]:
     """One sentence per kappa that is not the same for every coordinate."""
     reasons = []
-    for column, label in enumerate(_KAPPA_LABELS):
+    for column, label in enumerate(KAPPA_LABELS):
         reference = per_coordinate[0][column]
         for j, row in enumerate(per_coordinate[1:], start=2):
-            if not _same(row[column], reference):
+            if not same_number(row[column], reference):
                 reasons.append(
                     f"{label} is not the same for every coordinate: it is "
                     f"{sympy.sstr(reference)} for coordinate 1 but {sympy.sstr(row[column])} for coordinate {j}"
@@ -359,8 +370,8 @@ def _partitions(total: int, max_parts: int) -> Iterable[tuple[int, ...]]:
     return rec(total, total, max_parts)
 
 
-def _check_order(k: Any) -> int:
-    order = _as_index(k, "k")
+def check_order(k: Any) -> int:
+    order = as_index(k, "k")
     if order < 0:
         raise InvalidInputError(f"k={k!r} must be a non-negative integer (the moment order)")
     return order

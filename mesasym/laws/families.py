@@ -16,24 +16,22 @@ import sympy
 
 from mesasym.errors import InvalidInputError
 from mesasym.laws.base import (
-    _KAPPA_LABELS,
+    KAPPA_LABELS,
     Assumption2Report,
     InitialTokenDistribution,
     Kappas,
-    _check_order,
+    check_order,
 )
 from mesasym.laws.numbers import (
-    _check_count,
-    _check_rng,
-    _exact,
-    _is_finite,
-    _is_zero,
-    _positive_finite,
-    _probabilities,
-    _real_finite,
-    _show,
-    _sign,
-    _values_tuple,
+    exact_number,
+    is_finite_number,
+    is_zero_number,
+    positive_finite,
+    check_probabilities,
+    real_finite,
+    show_number,
+    sign_of,
+    values_tuple,
 )
 
 # --------------------------------------------------------------------------
@@ -70,7 +68,7 @@ class IIDCoordinateLaw(InitialTokenDistribution):
         """I.i.d. draws of one coordinate, float64 array of the given shape."""
 
     def _check_not_degenerate(self) -> None:
-        if _is_zero(self.coordinate_moment(2)):
+        if is_zero_number(self.coordinate_moment(2)):
             raise InvalidInputError(
                 f"{self.spec()} is the degenerate law x_1 = 0 almost surely "
                 "(then kappa1 = kappa2 = 0 and the fixed point is undefined)"
@@ -78,9 +76,7 @@ class IIDCoordinateLaw(InitialTokenDistribution):
 
     def sample(self, rng: np.random.Generator, n: int, d: int) -> np.ndarray:
         """``n`` draws of ``x_1``: an ``(n, d)`` float64 array of i.i.d. coordinates."""
-        _check_rng(rng)
-        count = _check_count(n)
-        self.validate_dimension(d)
+        count = self._sample_count(rng, n, d)
         out = np.asarray(self._sample_coordinates(rng, (count, int(d))), dtype=np.float64)
         return out
 
@@ -115,11 +111,11 @@ class IIDCoordinateLaw(InitialTokenDistribution):
         self.validate_dimension(d)
         reasons = []
         mean = self.coordinate_moment(1)
-        if not _is_zero(mean):
+        if not is_zero_number(mean):
             reasons.append(
                 f"E[x_{{1,1}}] = {sympy.sstr(mean)} is not 0 (the coordinates do not have mean zero)"
             )
-        for label, value in zip(_KAPPA_LABELS, self.kappas(d).as_floats()):
+        for label, value in zip(KAPPA_LABELS, self.kappas(d).as_floats()):
             if not math.isfinite(value):
                 reasons.append(f"{label} = {value} is not finite")
         return Assumption2Report(not reasons, tuple(reasons))
@@ -141,10 +137,10 @@ class Gaussian(IIDCoordinateLaw):
     _spec_keys: ClassVar[tuple[tuple[str, bool, str | None], ...]] = (("sigma", False, "1"),)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "sigma", _positive_finite(self.sigma, "sigma", self.name))
+        object.__setattr__(self, "sigma", positive_finite(self.sigma, "sigma", self.name))
 
     def coordinate_moment(self, k: int) -> sympy.Expr:
-        return _gaussian_moment(_check_order(k), self.sigma)
+        return _gaussian_moment(check_order(k), self.sigma)
 
     def _sample_coordinates(self, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
         return float(self.sigma) * rng.standard_normal(shape)
@@ -159,10 +155,10 @@ class Uniform(IIDCoordinateLaw):
     _spec_keys: ClassVar[tuple[tuple[str, bool, str | None], ...]] = (("w", False, "1"),)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "w", _positive_finite(self.w, "w", self.name))
+        object.__setattr__(self, "w", positive_finite(self.w, "w", self.name))
 
     def coordinate_moment(self, k: int) -> sympy.Expr:
-        k = _check_order(k)
+        k = check_order(k)
         return sympy.Integer(0) if k % 2 else self.w**k / (k + 1)
 
     def _sample_coordinates(self, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
@@ -179,10 +175,10 @@ class Rademacher(IIDCoordinateLaw):
     _spec_keys: ClassVar[tuple[tuple[str, bool, str | None], ...]] = (("s", False, "1"),)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "s", _positive_finite(self.s, "s", self.name))
+        object.__setattr__(self, "s", positive_finite(self.s, "s", self.name))
 
     def coordinate_moment(self, k: int) -> sympy.Expr:
-        k = _check_order(k)
+        k = check_order(k)
         return sympy.Integer(0) if k % 2 else self.s**k
 
     def _sample_coordinates(self, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
@@ -199,10 +195,10 @@ class Laplace(IIDCoordinateLaw):
     _spec_keys: ClassVar[tuple[tuple[str, bool, str | None], ...]] = (("scale", False, "1"),)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "scale", _positive_finite(self.scale, "scale", self.name))
+        object.__setattr__(self, "scale", positive_finite(self.scale, "scale", self.name))
 
     def coordinate_moment(self, k: int) -> sympy.Expr:
-        k = _check_order(k)
+        k = check_order(k)
         return sympy.Integer(0) if k % 2 else sympy.factorial(k) * self.scale**k
 
     def _sample_coordinates(self, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
@@ -225,17 +221,17 @@ class StudentT(IIDCoordinateLaw):
     _spec_keys: ClassVar[tuple[tuple[str, bool, str | None], ...]] = (("nu", False, "9"),)
 
     def __post_init__(self) -> None:
-        nu = _positive_finite(self.nu, "nu", self.name)
-        if _sign(nu - 6) <= 0:
+        nu = positive_finite(self.nu, "nu", self.name)
+        if sign_of(nu - 6) <= 0:
             raise InvalidInputError(
-                f"{self.name}: nu={_show(self.nu)} gives an infinite sixth moment E[x^6] "
+                f"{self.name}: nu={show_number(self.nu)} gives an infinite sixth moment E[x^6] "
                 "(the t law has finite moments only of order < nu); nu must be > 6"
             )
         object.__setattr__(self, "nu", nu)
 
     def coordinate_moment(self, k: int) -> sympy.Expr:
-        k = _check_order(k)
-        below_nu = _sign(self.nu - k) > 0
+        k = check_order(k)
+        below_nu = sign_of(self.nu - k) > 0
         if k % 2:
             if below_nu:
                 return sympy.Integer(0)
@@ -269,15 +265,15 @@ class BernoulliGaussian(IIDCoordinateLaw):
     )
 
     def __post_init__(self) -> None:
-        p = _exact(self.p, "p", self.name)
-        if not _is_finite(p) or _sign(p) <= 0 or _sign(p - 1) > 0:
-            extra = " (p = 0 is the degenerate law x_1 = 0)" if _is_finite(p) and _is_zero(p) else ""
-            raise InvalidInputError(f"{self.name}: p={_show(self.p)} must be in (0, 1]{extra}")
+        p = exact_number(self.p, "p", self.name)
+        if not is_finite_number(p) or sign_of(p) <= 0 or sign_of(p - 1) > 0:
+            extra = " (p = 0 is the degenerate law x_1 = 0)" if is_finite_number(p) and is_zero_number(p) else ""
+            raise InvalidInputError(f"{self.name}: p={show_number(self.p)} must be in (0, 1]{extra}")
         object.__setattr__(self, "p", p)
-        object.__setattr__(self, "sigma", _positive_finite(self.sigma, "sigma", self.name))
+        object.__setattr__(self, "sigma", positive_finite(self.sigma, "sigma", self.name))
 
     def coordinate_moment(self, k: int) -> sympy.Expr:
-        k = _check_order(k)
+        k = check_order(k)
         if k == 0:
             return sympy.Integer(1)
         return self.p * _gaussian_moment(k, self.sigma)
@@ -303,11 +299,11 @@ class ShiftedGaussian(IIDCoordinateLaw):
     )
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "mu", _real_finite(self.mu, "mu", self.name))
-        object.__setattr__(self, "sigma", _positive_finite(self.sigma, "sigma", self.name))
+        object.__setattr__(self, "mu", real_finite(self.mu, "mu", self.name))
+        object.__setattr__(self, "sigma", positive_finite(self.sigma, "sigma", self.name))
 
     def coordinate_moment(self, k: int) -> sympy.Expr:
-        k = _check_order(k)
+        k = check_order(k)
         terms = (
             sympy.binomial(k, i) * self.mu ** (k - i) * _gaussian_moment(i, self.sigma)
             for i in range(0, k + 1, 2)
@@ -318,14 +314,14 @@ class ShiftedGaussian(IIDCoordinateLaw):
         return float(self.mu) + float(self.sigma) * rng.standard_normal(shape)
 
 
-def _merge_atoms(
+def merge_atoms(
     atoms: Sequence[Any], probs: Sequence[sympy.Expr]
 ) -> tuple[tuple[Any, ...], tuple[sympy.Expr, ...]]:
     """Merge equal atoms (adding their probabilities), drop probability-0 atoms, sort."""
     merged: dict[Any, sympy.Expr] = {}
     for atom, p in zip(atoms, probs):
         merged[atom] = merged.get(atom, sympy.Integer(0)) + p
-    kept = [(atom, p) for atom, p in merged.items() if not _is_zero(p)]
+    kept = [(atom, p) for atom, p in merged.items() if not is_zero_number(p)]
 
     def key(item: tuple[Any, sympy.Expr]) -> tuple[Any, ...]:
         atom = item[0]
@@ -336,7 +332,7 @@ def _merge_atoms(
     return tuple(a for a, _ in kept), tuple(p for _, p in kept)
 
 
-def _cumulative(probs: Sequence[sympy.Expr]) -> np.ndarray:
+def cumulative_probs(probs: Sequence[sympy.Expr]) -> np.ndarray:
     cumulative = np.cumsum([float(p) for p in probs])
     cumulative[-1] = 1.0
     return cumulative
@@ -360,29 +356,29 @@ class Discrete(IIDCoordinateLaw):
     )
 
     def __post_init__(self) -> None:
-        raw_values = _values_tuple(self.values, "values", self.name)
-        raw_probs = _values_tuple(self.probs, "probs", self.name)
+        raw_values = values_tuple(self.values, "values", self.name)
+        raw_probs = values_tuple(self.probs, "probs", self.name)
         if len(raw_values) != len(raw_probs):
             raise InvalidInputError(
                 f"{self.name}: values has {len(raw_values)} entries but probs has {len(raw_probs)}; "
                 "they must have the same length"
             )
         values = [
-            _real_finite(v, f"values[{i}]", self.name) for i, v in enumerate(raw_values, start=1)
+            real_finite(v, f"values[{i}]", self.name) for i, v in enumerate(raw_values, start=1)
         ]
-        probs = _probabilities(raw_probs, "probs", self.name)
-        values_t, probs_t = _merge_atoms(values, probs)
+        probs = check_probabilities(raw_probs, "probs", self.name)
+        values_t, probs_t = merge_atoms(values, probs)
         object.__setattr__(self, "values", values_t)
         object.__setattr__(self, "probs", probs_t)
         self._check_not_degenerate()
 
     def coordinate_moment(self, k: int) -> sympy.Expr:
-        k = _check_order(k)
+        k = check_order(k)
         return sympy.expand(sympy.Add(*(p * v**k for v, p in zip(self.values, self.probs))))
 
     def _sample_coordinates(self, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
         atoms = np.array([float(v) for v in self.values], dtype=np.float64)
-        which = np.searchsorted(_cumulative(self.probs), rng.random(shape), side="right")
+        which = np.searchsorted(cumulative_probs(self.probs), rng.random(shape), side="right")
         return atoms[which]
 
 

@@ -115,7 +115,7 @@ def _evaluate_node(node: ast.AST, text: str) -> sympy.Expr:
     raise _NotANumber
 
 
-def _show(value: Any) -> str:
+def show_number(value: Any) -> str:
     """How a user-supplied value is quoted in an error message."""
     if isinstance(value, str):
         return value.strip()
@@ -124,10 +124,10 @@ def _show(value: Any) -> str:
     return repr(value)
 
 
-def _exact(value: Any, key: str, family: str) -> sympy.Expr:
+def exact_number(value: Any, key: str, family: str) -> sympy.Expr:
     """Convert a parameter to an exact SymPy number (real-valued, possibly infinite).
 
-    Strings are parsed exactly (:func:`_parse_number_text`); Python floats go
+    Strings are parsed exactly (``_parse_number_text``); Python floats go
     through their decimal ``repr``; SymPy numbers are kept (SymPy ``Float``
     parts are rationalized).
     """
@@ -139,7 +139,7 @@ def _exact(value: Any, key: str, family: str) -> sympy.Expr:
             result = _parse_number_text(value)
         except _NotANumber:
             raise InvalidInputError(
-                f"{where}{key}={_show(value)} is not a number "
+                f"{where}{key}={show_number(value)} is not a number "
                 "(write e.g. 2, 0.5, 1/3, 1e-3 or sqrt(2))"
             ) from None
     elif isinstance(value, (int, np.integer)):
@@ -160,7 +160,7 @@ def _exact(value: Any, key: str, family: str) -> sympy.Expr:
     elif isinstance(value, sympy.Basic):
         if not isinstance(value, sympy.Expr) or not value.is_number:
             raise InvalidInputError(
-                f"{where}{key}={_show(value)} is not a number (it has free symbols or is not an expression)"
+                f"{where}{key}={show_number(value)} is not a number (it has free symbols or is not an expression)"
             )
         result = value
         if result.has(sympy.Float):
@@ -175,11 +175,11 @@ def _exact(value: Any, key: str, family: str) -> sympy.Expr:
     if result.is_extended_real is False or (
         result.is_extended_real is None and sympy.im(sympy.N(result, 50)) != 0
     ):
-        raise InvalidInputError(f"{where}{key}={_show(value)} must be a real number")
+        raise InvalidInputError(f"{where}{key}={show_number(value)} must be a real number")
     return result
 
 
-def _sign(x: sympy.Expr) -> int:
+def sign_of(x: sympy.Expr) -> int:
     """Exact sign (-1, 0, 1) of a real SymPy number."""
     if x.is_zero:
         return 0
@@ -187,12 +187,12 @@ def _sign(x: sympy.Expr) -> int:
         return 1
     if x.is_negative:
         return -1
-    if _is_zero(x):
+    if is_zero_number(x):
         return 0
     return 1 if sympy.N(x, 60) > 0 else -1
 
 
-def _is_zero(x: sympy.Expr) -> bool:
+def is_zero_number(x: sympy.Expr) -> bool:
     """Exact test ``x == 0`` for a SymPy number (simplifying when needed)."""
     if x == 0 or x.is_zero is True:
         return True
@@ -201,16 +201,16 @@ def _is_zero(x: sympy.Expr) -> bool:
     return sympy.simplify(x) == 0
 
 
-def _same(a: sympy.Expr, b: sympy.Expr) -> bool:
+def same_number(a: sympy.Expr, b: sympy.Expr) -> bool:
     """Exact equality of two SymPy numbers (infinities compare equal to themselves)."""
     if a == b:
         return True
     if not (a.is_finite and b.is_finite):
         return False
-    return _is_zero(a - b)
+    return is_zero_number(a - b)
 
 
-def _is_finite(x: sympy.Expr) -> bool:
+def is_finite_number(x: sympy.Expr) -> bool:
     return x is not sympy.nan and bool(x.is_finite)
 
 
@@ -223,26 +223,26 @@ _RANGE_TEXT = "with magnitude between 1e-30 and 1e30"
 
 def _in_range(x: sympy.Expr, allow_zero: bool) -> bool:
     size = abs(x)
-    if allow_zero and _is_zero(x):
+    if allow_zero and is_zero_number(x):
         return True
     return bool(size <= PARAMETER_MAX) and bool(size >= PARAMETER_MIN)
 
 
-def _positive_finite(value: Any, key: str, family: str) -> sympy.Expr:
-    x = _exact(value, key, family)
-    if not _is_finite(x) or _sign(x) <= 0 or not _in_range(x, allow_zero=False):
-        raise InvalidInputError(f"{family}: {key}={_show(value)} must be a positive finite number {_RANGE_TEXT}")
+def positive_finite(value: Any, key: str, family: str) -> sympy.Expr:
+    x = exact_number(value, key, family)
+    if not is_finite_number(x) or sign_of(x) <= 0 or not _in_range(x, allow_zero=False):
+        raise InvalidInputError(f"{family}: {key}={show_number(value)} must be a positive finite number {_RANGE_TEXT}")
     return x
 
 
-def _real_finite(value: Any, key: str, family: str) -> sympy.Expr:
-    x = _exact(value, key, family)
-    if not _is_finite(x) or not _in_range(x, allow_zero=True):
-        raise InvalidInputError(f"{family}: {key}={_show(value)} must be a finite real number, 0 or {_RANGE_TEXT}")
+def real_finite(value: Any, key: str, family: str) -> sympy.Expr:
+    x = exact_number(value, key, family)
+    if not is_finite_number(x) or not _in_range(x, allow_zero=True):
+        raise InvalidInputError(f"{family}: {key}={show_number(value)} must be a finite real number, 0 or {_RANGE_TEXT}")
     return x
 
 
-def _values_tuple(values: Any, key: str, family: str) -> tuple[Any, ...]:
+def values_tuple(values: Any, key: str, family: str) -> tuple[Any, ...]:
     """A parameter that must be a non-empty list of numbers, as a tuple."""
     if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
         if isinstance(values, str) and values.strip():
@@ -255,26 +255,26 @@ def _values_tuple(values: Any, key: str, family: str) -> tuple[Any, ...]:
     return result
 
 
-def _probabilities(values: Any, key: str, family: str) -> tuple[sympy.Expr, ...]:
+def check_probabilities(values: Any, key: str, family: str) -> tuple[sympy.Expr, ...]:
     """Exact probabilities: each in [0, 1], summing exactly to 1."""
-    raw = _values_tuple(values, key, family)
+    raw = values_tuple(values, key, family)
     probs = []
     for position, value in enumerate(raw, start=1):
-        p = _exact(value, f"{key}[{position}]", family)
-        if not _is_finite(p) or _sign(p) < 0 or _sign(p - 1) > 0:
+        p = exact_number(value, f"{key}[{position}]", family)
+        if not is_finite_number(p) or sign_of(p) < 0 or sign_of(p - 1) > 0:
             raise InvalidInputError(
-                f"{family}: {key}[{position}]={_show(value)} must be a probability in [0, 1]"
+                f"{family}: {key}[{position}]={show_number(value)} must be a probability in [0, 1]"
             )
         probs.append(p)
     total = sympy.Add(*probs)
-    if not _same(total, sympy.Integer(1)):
+    if not same_number(total, sympy.Integer(1)):
         raise InvalidInputError(
             f"{family}: {key} sum to {sympy.sstr(total)}, but must sum exactly to 1"
         )
     return tuple(probs)
 
 
-def _format_number(x: sympy.Expr) -> str:
+def format_number(x: sympy.Expr) -> str:
     """Canonical spec text of an exact number (exact decimal where possible, else ``p/q``)."""
     if isinstance(x, sympy.Integer):
         return str(int(x))
@@ -302,7 +302,7 @@ def _format_number(x: sympy.Expr) -> str:
 # --------------------------------------------------------------------------
 
 
-def _as_index(value: Any, what: str) -> int:
+def as_index(value: Any, what: str) -> int:
     if isinstance(value, (bool, np.bool_)):
         raise InvalidInputError(f"{what}={value!r} must be an integer")
     try:
@@ -311,14 +311,14 @@ def _as_index(value: Any, what: str) -> int:
         raise InvalidInputError(f"{what}={value!r} must be an integer") from None
 
 
-def _check_count(n: Any) -> int:
-    count = _as_index(n, "n")
+def check_count(n: Any) -> int:
+    count = as_index(n, "n")
     if count < 0:
         raise InvalidInputError(f"n={n!r} must be a non-negative integer (the number of samples)")
     return count
 
 
-def _check_rng(rng: Any) -> np.random.Generator:
+def check_rng(rng: Any) -> np.random.Generator:
     if not isinstance(rng, np.random.Generator):
         raise InvalidInputError(
             f"rng={rng!r} must be a numpy.random.Generator (use numpy.random.default_rng(seed))"
@@ -326,7 +326,7 @@ def _check_rng(rng: Any) -> np.random.Generator:
     return rng
 
 
-def _monomial_text(indices: Sequence[int]) -> str:
+def monomial_text(indices: Sequence[int]) -> str:
     """``(0, 1, 1)`` -> ``x_{1,1} x_{1,2}^2`` (paper notation: time 1, 1-based coordinates)."""
     counts = Counter(indices)
     parts = []
@@ -334,36 +334,3 @@ def _monomial_text(indices: Sequence[int]) -> str:
         power = counts[coordinate]
         parts.append(f"x_{{1,{coordinate + 1}}}" + (f"^{power}" if power > 1 else ""))
     return " ".join(parts) if parts else "1"
-
-
-def _split_top_level(text: str, separators: str) -> list[str]:
-    """Split ``text`` at ``separators`` that are outside brackets and parentheses."""
-    parts, depth, current = [], 0, []
-    for char in text:
-        if char in "[(":
-            depth += 1
-        elif char in "])":
-            depth -= 1
-            if depth < 0:
-                raise InvalidInputError(f"unbalanced brackets in {text!r}")
-        if char in separators and depth == 0:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    if depth != 0:
-        raise InvalidInputError(f"unbalanced brackets in {text!r}")
-    parts.append("".join(current))
-    return parts
-
-
-def _find_top_level(text: str, char: str) -> int:
-    depth = 0
-    for position, c in enumerate(text):
-        if c in "[(":
-            depth += 1
-        elif c in "])":
-            depth -= 1
-        elif c == char and depth == 0:
-            return position
-    return -1

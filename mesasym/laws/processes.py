@@ -42,21 +42,20 @@ import numpy as np
 import sympy
 
 from mesasym.errors import InvalidInputError
-from mesasym.laws.families import _cumulative
+from mesasym.specs import Key, parse_spec, unbracket
+from mesasym.laws.families import cumulative_probs
 from mesasym.laws.numbers import (
-    _as_index,
-    _check_count,
-    _check_rng,
-    _exact,
-    _find_top_level,
-    _format_number,
-    _is_finite,
-    _is_zero,
-    _probabilities,
-    _sign,
-    _show,
-    _split_top_level,
-    _values_tuple,
+    as_index,
+    check_count,
+    check_rng,
+    exact_number,
+    format_number,
+    is_finite_number,
+    is_zero_number,
+    check_probabilities,
+    sign_of,
+    show_number,
+    values_tuple,
 )
 
 __all__ = [
@@ -88,7 +87,7 @@ class TransitionLaw(ABC):
 
     def spec(self) -> str:
         """Canonical text spec; ``parse_process(law.spec()) == law``."""
-        items = [(key, _format_number(getattr(self, key))) for key, _ in self._spec_keys]
+        items = [(key, format_number(getattr(self, key))) for key, _ in self._spec_keys]
         return self.name + (":" + ",".join(f"{k}={v}" for k, v in items) if items else "")
 
     def __str__(self) -> str:
@@ -107,8 +106,8 @@ class TransitionLaw(ABC):
 
         ``modulus`` is ``None`` when :math:`|\\lambda| = 1` for every draw of this law.
         """
-        _check_rng(rng)
-        shape = (_check_count(n), _as_index(d, "d"))
+        check_rng(rng)
+        shape = (check_count(n), as_index(d, "d"))
         if shape[1] < 1:
             raise InvalidInputError(f"d={d!r} must be a positive integer (the token dimension)")
         return self._sample(rng, shape)
@@ -125,7 +124,7 @@ class TransitionLaw(ABC):
 
     def moment_matrix(self, n: int) -> np.ndarray:
         """Float64 ``(n+1, n+1)`` array ``M[a, b]`` = :math:`E[\\lambda^a \\bar\\lambda^b]`, ``a, b <= n``."""
-        size = _as_index(n, "n")
+        size = as_index(n, "n")
         if size < 0:
             raise InvalidInputError(f"n={n!r} must be a non-negative integer")
         return _moment_matrix(self, size).copy()
@@ -148,7 +147,7 @@ def _moment_matrix(law: TransitionLaw, n: int) -> np.ndarray:
 
 
 def _uniform_angles(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
-    # Exactly the call of mesasym.numeric.sequences.sample_phases (same stream).
+    # Exactly the call of mesasym.tasks.sequences.sample_phases (same stream).
     return rng.uniform(0.0, 2.0 * np.pi, size=shape)
 
 
@@ -175,9 +174,9 @@ class RootsOfUnity(TransitionLaw):
     _spec_keys: ClassVar[tuple[tuple[str, str | None], ...]] = (("k", None),)
 
     def __post_init__(self) -> None:
-        value = _exact(self.k, "k", self.name)
+        value = exact_number(self.k, "k", self.name)
         if not (isinstance(value, sympy.Integer) and value >= 1):
-            raise InvalidInputError(f"{self.name}: k={_show(self.k)} must be an integer >= 1 (the number of roots)")
+            raise InvalidInputError(f"{self.name}: k={show_number(self.k)} must be an integer >= 1 (the number of roots)")
         object.__setattr__(self, "k", int(value))
 
     def spec(self) -> str:
@@ -200,10 +199,10 @@ class VonMises(TransitionLaw):
     _spec_keys: ClassVar[tuple[tuple[str, str | None], ...]] = (("kappa", None),)
 
     def __post_init__(self) -> None:
-        value = _exact(self.kappa, "kappa", self.name)
-        if not _is_finite(value) or _sign(value) < 0:
+        value = exact_number(self.kappa, "kappa", self.name)
+        if not is_finite_number(value) or sign_of(value) < 0:
             raise InvalidInputError(
-                f"{self.name}: kappa={_show(self.kappa)} must be a finite number >= 0 (the concentration)"
+                f"{self.name}: kappa={show_number(self.kappa)} must be a finite number >= 0 (the concentration)"
             )
         object.__setattr__(self, "kappa", value)
 
@@ -212,7 +211,7 @@ class VonMises(TransitionLaw):
         m = abs(a - b)
         if m == 0:
             return sympy.Integer(1)
-        if _is_zero(self.kappa):
+        if is_zero_number(self.kappa):
             return sympy.Integer(0)
         return sympy.besseli(m, self.kappa) / sympy.besseli(0, self.kappa)
 
@@ -238,16 +237,16 @@ class Damped(TransitionLaw):
     _spec_keys: ClassVar[tuple[tuple[str, str | None], ...]] = (("r", None),)
 
     def __post_init__(self) -> None:
-        value = _exact(self.r, "r", self.name)
-        if not _is_finite(value) or _sign(value) <= 0 or _sign(value - 1) > 0:
+        value = exact_number(self.r, "r", self.name)
+        if not is_finite_number(value) or sign_of(value) <= 0 or sign_of(value - 1) > 0:
             raise InvalidInputError(
-                f"{self.name}: r={_show(self.r)} must be a number with 0 < r <= 1 (the modulus of every eigenvalue)"
+                f"{self.name}: r={show_number(self.r)} must be a number with 0 < r <= 1 (the modulus of every eigenvalue)"
             )
         object.__setattr__(self, "r", value)
 
     @property
     def unit_modulus(self) -> bool:
-        return bool(_is_zero(self.r - 1))
+        return bool(is_zero_number(self.r - 1))
 
     def moment(self, a: int, b: int) -> sympy.Expr:
         a, b = _exponents(a, b)
@@ -266,8 +265,8 @@ class ProcessMixture(TransitionLaw):
     name: ClassVar[str] = "mixture"
 
     def __post_init__(self) -> None:
-        components = _values_tuple(self.components, "components", self.name)
-        raw = _values_tuple(self.weights, "weights", self.name)
+        components = values_tuple(self.components, "components", self.name)
+        raw = values_tuple(self.weights, "weights", self.name)
         if len(components) != len(raw):
             raise InvalidInputError(
                 f"{self.name}: components has {len(components)} entries but weights has {len(raw)}; "
@@ -277,7 +276,7 @@ class ProcessMixture(TransitionLaw):
             if not isinstance(component, TransitionLaw):
                 raise InvalidInputError(f"{self.name}: components[{c}]={component!r} is not a transition law")
         object.__setattr__(self, "components", tuple(components))
-        object.__setattr__(self, "weights", _probabilities(raw, "weights", self.name))
+        object.__setattr__(self, "weights", check_probabilities(raw, "weights", self.name))
 
     @property
     def unit_modulus(self) -> bool:
@@ -285,7 +284,7 @@ class ProcessMixture(TransitionLaw):
 
     def spec(self) -> str:
         components = ",".join(f"[{c.spec()}]" for c in self.components)
-        weights = ",".join(_format_number(w) for w in self.weights)
+        weights = ",".join(format_number(w) for w in self.weights)
         return f"{self.name}:components={components};weights={weights}"
 
     def moment(self, a: int, b: int) -> sympy.Expr:
@@ -298,7 +297,7 @@ class ProcessMixture(TransitionLaw):
         )
 
     def _sample(self, rng, shape):
-        which = np.searchsorted(_cumulative(self.weights), rng.random(shape), side="right")
+        which = np.searchsorted(cumulative_probs(self.weights), rng.random(shape), side="right")
         theta = np.empty(shape)
         modulus = None if self.unit_modulus else np.ones(shape)
         for c, component in enumerate(self.components):
@@ -311,7 +310,7 @@ class ProcessMixture(TransitionLaw):
 
 
 def _exponents(a: Any, b: Any) -> tuple[int, int]:
-    a, b = _as_index(a, "exponent a"), _as_index(b, "exponent b")
+    a, b = as_index(a, "exponent a"), as_index(b, "exponent b")
     if a < 0 or b < 0:
         raise InvalidInputError(f"exponents a={a}, b={b} of E[lambda^a conj(lambda)^b] must be integers >= 0")
     return a, b
@@ -329,12 +328,19 @@ _FAMILIES: dict[str, type[TransitionLaw]] = {
 #: The valid process spec names, in documentation order.
 PROCESS_NAMES: tuple[str, ...] = tuple(_FAMILIES)
 
-_KEYS = {"uniform": (), "roots": ("k",), "von-mises": ("kappa",), "damped": ("r",), "mixture": ("components", "weights")}
+_KEYS: dict[str, tuple[Key, ...]] = {
+    "uniform": (),
+    "roots": (Key("k"),),
+    "von-mises": (Key("kappa"),),
+    "damped": (Key("r"),),
+    "mixture": (Key("components", many=True), Key("weights", many=True)),
+}
 
 
 def parse_process(spec: str | TransitionLaw | None) -> TransitionLaw:
     """Parse a process spec (``uniform``, ``roots:k=4``, ``von-mises:kappa=2``, ``damped:r=0.8``,
-    ``mixture:components=[roots:k=2],[uniform];weights=1/2,1/2``) into a :class:`TransitionLaw`.
+    ``mixture:components=[roots:k=2],[uniform];weights=1/2,1/2``) into a :class:`TransitionLaw`
+    (grammar: ``mesasym.specs``).
 
     ``None`` gives the paper's ``uniform``; a law is returned as it is. Numbers are read exactly
     (``0.8`` is ``4/5``); names and keys are case-insensitive; every key is required.
@@ -343,60 +349,17 @@ def parse_process(spec: str | TransitionLaw | None) -> TransitionLaw:
         return UniformPhases()
     if isinstance(spec, TransitionLaw):
         return spec
-    if not isinstance(spec, str):
-        raise InvalidInputError(f"process spec {spec!r} must be a string such as 'von-mises:kappa=2'")
-    text = spec.strip()
-    name, _, rest = text.partition(":")
-    name = name.strip().lower()
-    if name not in _FAMILIES:
-        raise InvalidInputError(
-            f"unknown process {name!r} in spec {text!r}; valid processes are: "
-            "uniform, roots:k=K, von-mises:kappa=K, damped:r=R, mixture:components=[...],[...];weights=w1,w2"
-        )
-    keys = _KEYS[name]
-    valid = ", ".join(keys) if keys else "none (this process has no parameters)"
-    given: dict[str, list[str]] = {}
-    current: str | None = None
-    if rest.strip():
-        for token in _split_top_level(rest, ",;"):
-            token = token.strip()
-            if not token:
-                raise InvalidInputError(f"{name}: empty parameter in process spec {text!r}")
-            equals = _find_top_level(token, "=")
-            if equals < 0:
-                if current is None or current not in ("components", "weights"):
-                    raise InvalidInputError(
-                        f"{name}: {token!r} in process spec {text!r} is not of the form key=value; valid keys: {valid}"
-                    )
-                given[current].append(token)
-                continue
-            key, value = token[:equals].strip().lower(), token[equals + 1 :].strip()
-            if key not in keys:
-                raise InvalidInputError(f"{name}: unknown key {key!r} in process spec {text!r}; valid keys: {valid}")
-            if key in given:
-                raise InvalidInputError(f"{name}: key {key!r} is given twice in process spec {text!r}")
-            if not value:
-                raise InvalidInputError(f"{name}: key {key!r} has no value in process spec {text!r}")
-            given[key] = [value]
-            current = key
-    missing = [key for key in keys if key not in given]
-    if missing:
-        raise InvalidInputError(f"{name}: missing key {missing[0]!r} in process spec {text!r}; valid keys: {valid}")
-    for key in keys:
-        if key not in ("components", "weights") and len(given[key]) > 1:
-            raise InvalidInputError(f"{name}: key {key!r} takes one value, got {', '.join(given[key])}")
-    if name == "uniform":
+    parsed = parse_spec(spec, kind="process", families=_KEYS)
+    values = parsed.values
+    if parsed.name == "uniform":
         return UniformPhases()
-    if name == "roots":
-        return RootsOfUnity(given["k"][0])
-    if name == "von-mises":
-        return VonMises(given["kappa"][0])
-    if name == "damped":
-        return Damped(given["r"][0])
-    components = []
-    for token in given["components"]:
-        token = token.strip()
-        if not (token.startswith("[") and token.endswith("]")):
-            raise InvalidInputError(f"mixture: component {token!r} must be written in brackets, e.g. [roots:k=2]")
-        components.append(parse_process(token[1:-1]))
-    return ProcessMixture(tuple(components), tuple(given["weights"]))
+    if parsed.name == "roots":
+        return RootsOfUnity(values["k"])
+    if parsed.name == "von-mises":
+        return VonMises(values["kappa"])
+    if parsed.name == "damped":
+        return Damped(values["r"])
+    components = tuple(
+        parse_process(unbracket(token, what="mixture: each component")) for token in values["components"]
+    )
+    return ProcessMixture(components, tuple(values["weights"]))

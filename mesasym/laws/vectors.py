@@ -13,17 +13,15 @@ import sympy
 
 from mesasym.errors import InvalidInputError
 from mesasym.laws.base import InitialTokenDistribution
-from mesasym.laws.families import _cumulative, _merge_atoms
+from mesasym.laws.families import cumulative_probs, merge_atoms
+from mesasym.specs import split_top_level, unbracket
 from mesasym.laws.numbers import (
-    _check_count,
-    _check_rng,
-    _format_number,
-    _is_zero,
-    _positive_finite,
-    _probabilities,
-    _real_finite,
-    _split_top_level,
-    _values_tuple,
+    format_number,
+    is_zero_number,
+    positive_finite,
+    check_probabilities,
+    real_finite,
+    values_tuple,
 )
 
 # --------------------------------------------------------------------------
@@ -45,16 +43,14 @@ class Sparse(InitialTokenDistribution):
     _spec_keys: ClassVar[tuple[tuple[str, bool, str | None], ...]] = (("c", False, "1"),)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "c", _positive_finite(self.c, "c", self.name))
+        object.__setattr__(self, "c", positive_finite(self.c, "c", self.name))
 
     @property
     def exchangeable(self) -> bool:
         return True
 
     def sample(self, rng: np.random.Generator, n: int, d: int) -> np.ndarray:
-        _check_rng(rng)
-        count = _check_count(n)
-        self.validate_dimension(d)
+        count = self._sample_count(rng, n, d)
         out = np.zeros((count, int(d)), dtype=np.float64)
         which = rng.integers(0, int(d), size=count)
         signs = 2.0 * rng.integers(0, 2, size=count) - 1.0
@@ -85,23 +81,12 @@ class Ones(InitialTokenDistribution):
         return True
 
     def sample(self, rng: np.random.Generator, n: int, d: int) -> np.ndarray:
-        _check_rng(rng)
-        count = _check_count(n)
-        self.validate_dimension(d)
+        count = self._sample_count(rng, n, d)
         return np.ones((count, int(d)), dtype=np.float64)
 
     def moment(self, indices: Sequence[int], d: int) -> sympy.Expr:
         self._check_indices(indices, d)
         return sympy.Integer(1)
-
-
-def _parse_bracketed(token: str, what: str, family: str) -> str:
-    text = token.strip()
-    if not (text.startswith("[") and text.endswith("]")):
-        raise InvalidInputError(
-            f"{family}: each entry of {what} must be written in brackets, e.g. [1,0], got {text!r}"
-        )
-    return text[1:-1]
 
 
 @dataclass(frozen=True)
@@ -123,8 +108,8 @@ class DiscreteVectorLaw(InitialTokenDistribution):
     )
 
     def __post_init__(self) -> None:
-        raw_atoms = _values_tuple(self.atoms, "atoms", self.name)
-        raw_probs = _values_tuple(self.probs, "probs", self.name)
+        raw_atoms = values_tuple(self.atoms, "atoms", self.name)
+        raw_probs = values_tuple(self.probs, "probs", self.name)
         if len(raw_atoms) != len(raw_probs):
             raise InvalidInputError(
                 f"{self.name}: atoms has {len(raw_atoms)} entries but probs has {len(raw_probs)}; "
@@ -139,7 +124,7 @@ class DiscreteVectorLaw(InitialTokenDistribution):
                     f"{self.name}: atoms[{a}]={atom!r} must be a vector (a sequence of numbers)"
                 )
             entries = tuple(
-                _real_finite(v, f"atoms[{a}][{i}]", self.name) for i, v in enumerate(atom, start=1)
+                real_finite(v, f"atoms[{a}][{i}]", self.name) for i, v in enumerate(atom, start=1)
             )
             if not entries:
                 raise InvalidInputError(f"{self.name}: atoms[{a}] is empty; atoms must be vectors of length d >= 1")
@@ -149,11 +134,11 @@ class DiscreteVectorLaw(InitialTokenDistribution):
             raise InvalidInputError(
                 f"{self.name}: the atoms have different lengths {sorted(dims)}; all must have the same length d"
             )
-        probs = _probabilities(raw_probs, "probs", self.name)
-        atoms_t, probs_t = _merge_atoms(atoms, probs)
+        probs = check_probabilities(raw_probs, "probs", self.name)
+        atoms_t, probs_t = merge_atoms(atoms, probs)
         object.__setattr__(self, "atoms", atoms_t)
         object.__setattr__(self, "probs", probs_t)
-        if all(all(_is_zero(v) for v in atom) for atom in atoms_t):
+        if all(all(is_zero_number(v) for v in atom) for atom in atoms_t):
             raise InvalidInputError(
                 f"{self.name}: every atom of positive probability is the zero vector, so x_1 = 0 "
                 "almost surely (then kappa1 = kappa2 = 0 and the fixed point is undefined)"
@@ -164,14 +149,14 @@ class DiscreteVectorLaw(InitialTokenDistribution):
         return len(self.atoms[0])
 
     def _spec_items(self) -> list[tuple[str, str]]:
-        atoms = ",".join("[" + ",".join(_format_number(v) for v in atom) + "]" for atom in self.atoms)
-        probs = ",".join(_format_number(p) for p in self.probs)
+        atoms = ",".join("[" + ",".join(format_number(v) for v in atom) + "]" for atom in self.atoms)
+        probs = ",".join(format_number(p) for p in self.probs)
         return [("atoms", atoms), ("probs", probs)]
 
     @classmethod
     def _from_spec_values(cls, values: dict[str, Any]) -> InitialTokenDistribution:
         atoms = [
-            [v for v in _split_top_level(_parse_bracketed(token, "atoms", cls.name), ",")]
+            split_top_level(unbracket(token, what=f"{cls.name}: each entry of atoms"), ",")
             for token in values["atoms"]
         ]
         return cls(atoms=atoms, probs=values["probs"])
@@ -190,11 +175,9 @@ class DiscreteVectorLaw(InitialTokenDistribution):
         return big_p, big_d, q, n
 
     def sample(self, rng: np.random.Generator, n: int, d: int) -> np.ndarray:
-        _check_rng(rng)
-        count = _check_count(n)
-        self.validate_dimension(d)
+        count = self._sample_count(rng, n, d)
         table = np.array([[float(v) for v in atom] for atom in self.atoms], dtype=np.float64)
-        which = np.searchsorted(_cumulative(self.probs), rng.random(count), side="right")
+        which = np.searchsorted(cumulative_probs(self.probs), rng.random(count), side="right")
         return table[which]
 
     def moment(self, indices: Sequence[int], d: int) -> sympy.Expr:
@@ -232,10 +215,11 @@ class Mixture(InitialTokenDistribution):
         ("components", True, None),
         ("weights", True, None),
     )
+    _law_keys: ClassVar[tuple[str, ...]] = ("components",)
 
     def __post_init__(self) -> None:
-        components = _values_tuple(self.components, "components", self.name)
-        raw_weights = _values_tuple(self.weights, "weights", self.name)
+        components = values_tuple(self.components, "components", self.name)
+        raw_weights = values_tuple(self.weights, "weights", self.name)
         if len(components) != len(raw_weights):
             raise InvalidInputError(
                 f"{self.name}: components has {len(components)} entries but weights has "
@@ -246,11 +230,11 @@ class Mixture(InitialTokenDistribution):
                 raise InvalidInputError(
                     f"{self.name}: components[{c}]={component!r} is not an InitialTokenDistribution"
                 )
-        weights = _probabilities(raw_weights, "weights", self.name)
+        weights = check_probabilities(raw_weights, "weights", self.name)
         merged: dict[InitialTokenDistribution, sympy.Expr] = {}
         for component, w in zip(components, weights):
             merged[component] = merged.get(component, sympy.Integer(0)) + w
-        kept = [(comp, w) for comp, w in merged.items() if not _is_zero(w)]
+        kept = [(comp, w) for comp, w in merged.items() if not is_zero_number(w)]
         fixed = {comp.fixed_dimension for comp, _ in kept} - {None}
         if len(fixed) > 1:
             raise InvalidInputError(
@@ -275,26 +259,17 @@ class Mixture(InitialTokenDistribution):
 
     def _spec_items(self) -> list[tuple[str, str]]:
         components = ",".join(f"[{comp.spec()}]" for comp in self.components)
-        weights = ",".join(_format_number(w) for w in self.weights)
+        weights = ",".join(format_number(w) for w in self.weights)
         return [("components", components), ("weights", weights)]
 
     @classmethod
     def _from_spec_values(cls, values: dict[str, Any]) -> InitialTokenDistribution:
-        from mesasym.laws.spec import (
-            parse_distribution,  # the spec parser knows this class: import late
-        )
-
-        components = [
-            parse_distribution(_parse_bracketed(token, "components", cls.name))
-            for token in values["components"]
-        ]
-        return cls(components=components, weights=values["weights"])
+        # ``components`` arrive as laws: the parser parses each bracketed spec (``_law_keys``).
+        return cls(components=list(values["components"]), weights=values["weights"])
 
     def sample(self, rng: np.random.Generator, n: int, d: int) -> np.ndarray:
-        _check_rng(rng)
-        count = _check_count(n)
-        self.validate_dimension(d)
-        which = np.searchsorted(_cumulative(self.weights), rng.random(count), side="right")
+        count = self._sample_count(rng, n, d)
+        which = np.searchsorted(cumulative_probs(self.weights), rng.random(count), side="right")
         out = np.empty((count, int(d)), dtype=np.float64)
         for c, component in enumerate(self.components):
             chosen = which == c

@@ -9,12 +9,30 @@ per-layer summaries); the recorder only decides *when* and keeps the rows aligne
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
 from mesasym.errors import require
 
-__all__ = ["Recorder"]
+__all__ = ["ManifoldTrace", "Recorder"]
+
+
+@dataclass(frozen=True)
+class ManifoldTrace:
+    """What every trainer of the full model records, one entry per recorded time ``tau``.
+
+    ``a``, ``b`` are the means of the real diagonals of the red blocks, ``ab`` the mean of
+    their products (the authors' metric), ``off_manifold`` the Frobenius norm of everything
+    that is not ``aI`` / ``bI`` in the red blocks, ``loss`` the objective there.
+    """
+
+    tau: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    ab: np.ndarray
+    off_manifold: np.ndarray
+    loss: np.ndarray
 
 
 class Recorder:
@@ -57,7 +75,9 @@ class Recorder:
 
     def columns(self) -> Mapping[str, np.ndarray]:
         """``{"step": int64 array, name: float64 array, ...}`` in recording order."""
+        return {"step": np.array(self._steps, dtype=np.int64), **self.values()}
+
+    def values(self) -> Mapping[str, np.ndarray]:
+        """The recorded columns without ``step`` (for a trainer whose result has its own time axis)."""
         table = np.array(self._rows, dtype=np.float64).reshape(len(self._rows), len(self.names))
-        out: dict[str, np.ndarray] = {"step": np.array(self._steps, dtype=np.int64)}
-        out.update({name: table[:, i] for i, name in enumerate(self.names)})
-        return out
+        return {name: table[:, i] for i, name in enumerate(self.names)}

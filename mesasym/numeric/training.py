@@ -23,6 +23,7 @@ import numpy as np
 
 from mesasym.numeric.sequences import sample_sequences
 from mesasym.errors import DivergenceError, require
+from mesasym.numeric.history import ManifoldTrace, Recorder
 from mesasym.numeric.model import Parameters, loss_and_gradient, prefix_grams
 
 if TYPE_CHECKING:
@@ -115,22 +116,12 @@ class FreshSampleObjective:
 
 
 @dataclass(frozen=True)
-class TrainingHistory:
-    """Recorded quantities, one entry per recorded step (step 0 included).
-
-    ``a``, ``b`` are the means of the real diagonals of the red blocks, ``ab``
-    the mean of their products (the authors' metric), ``off_manifold`` the
-    Frobenius norm of everything that is not ``aI`` / ``bI`` in the red blocks,
-    ``loss`` the objective *before* the step and ``tau = step * lr``.
-    """
+class TrainingHistory(ManifoldTrace):
+    """Recorded quantities, one entry per recorded step (step 0 included): the
+    :class:`~mesasym.numeric.history.ManifoldTrace` fields with ``loss`` the objective
+    *before* the step and ``tau = step * lr``, and the ``step``."""
 
     step: np.ndarray
-    tau: np.ndarray
-    a: np.ndarray
-    b: np.ndarray
-    ab: np.ndarray
-    off_manifold: np.ndarray
-    loss: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -231,11 +222,7 @@ def train(
     """
     require(isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0, f"lr={lr!r} must be a positive finite number")
     require(isinstance(steps, (int, np.integer)) and steps >= 0, f"steps={steps!r} must be an integer >= 0")
-    require(
-        isinstance(record_every, (int, np.integer)) and record_every >= 1,
-        f"record_every={record_every!r} must be an integer >= 1",
-    )
-    rows: list[tuple[float, ...]] = []
+    recorder = Recorder(every=record_every, last=steps)  # checks record_every
     params = params0.clip_red_off_diagonals() if clip else params0
     initial_loss = math.nan
     value = math.nan
@@ -259,8 +246,10 @@ def train(
         previous = value
         if on_step is not None:
             on_step(step, params, value)
-        if step % record_every == 0 or step == steps:
-            rows.append((step, step * lr, params.a, params.b, params.ab, params.off_manifold_norm(), value))
+        if recorder.due(step):
+            recorder.record(
+                step, tau=step * lr, a=params.a, b=params.b, ab=params.ab, off_manifold=params.off_manifold_norm(), loss=value
+            )
             if progress is not None:
                 progress(step, value)
         if step == steps:
@@ -268,14 +257,5 @@ def train(
         params = params.step(gradient, lr)
         if clip:
             params = params.clip_red_off_diagonals()
-    columns = np.array(rows, dtype=np.float64).T
-    history = TrainingHistory(
-        step=columns[0].astype(np.int64),
-        tau=columns[1],
-        a=columns[2],
-        b=columns[3],
-        ab=columns[4],
-        off_manifold=columns[5],
-        loss=columns[6],
-    )
+    history = TrainingHistory(**recorder.columns())  # the recorded columns are the history's fields
     return TrainingResult(params=params, history=history, lr=float(lr), steps=int(steps), clip=clip, final_loss=value)

@@ -38,7 +38,8 @@ _KEYS = {
 _REQUIRED = {"line": ("x", "y"), "heatmap": ("x", "y", "z"), "verdict": ("x", "y")}
 #: Colours of the verdicts the commands print (others get distinct colours).
 _VERDICT_COLORS = {
-    "verified": "tab:green", "failed": "tab:red", "hypotheses-violated": "tab:orange", "error": "tab:gray",
+    "verified": "tab:green", "failed": "tab:red", "hypotheses-violated": "tab:orange", "inconclusive": "tab:olive",
+    "error": "tab:gray",
     "True": "tab:green", "False": "tab:red",
 }
 #: The value each command's auto plots show.

@@ -5,8 +5,8 @@ command's Python API in the worker process. The client collects rows as they
 arrive and writes them in batches (:class:`mesasym.sweep.store.ResultStore`):
 a part file at most every ``flush_seconds`` or ``batch`` rows, and at the end
 or on interruption. Points already in the table (same point id: command,
-options and mesasym version) are skipped; with ``retry_failed`` the rows with
-``status = "error"`` are run again.
+options and the hash of the code that computes it) are skipped; with
+``retry_failed`` the rows with ``status = "error"`` are run again.
 
 Fault tolerance is Dask's: a task whose worker dies is rescheduled on another
 worker; a task that has killed ``distributed.scheduler.allowed-failures``
@@ -28,8 +28,8 @@ from typing import Any
 from mesasym.errors import InvalidInputError
 from mesasym.sweep import expr
 from mesasym.sweep.point import DONE, ERROR, run_point
-from mesasym.sweep.spec import Point, SweepSpec, command_module, command_parser
-from mesasym.sweep.store import ResultStore, _atomic
+from mesasym.sweep.spec import Point, SweepSpec, command_code, command_module, command_parser
+from mesasym.sweep.store import ResultStore, atomic_write
 
 
 @dataclass
@@ -53,9 +53,10 @@ class SweepSummary:
         return asdict(self)
 
 
-def point_meta(spec: SweepSpec, point: Point, parser: Any) -> dict[str, Any]:
-    """The columns a point's row starts with: ids, axis values, options as passed, the seed used."""
-    meta: dict[str, Any] = {"point_id": point.point_id, "point_index": point.index}
+def point_meta(spec: SweepSpec, point: Point, parser: Any, code: str) -> dict[str, Any]:
+    """The columns a point's row starts with: ids, the hash of the code that computes it, axis
+    values, options as passed, the seed used."""
+    meta: dict[str, Any] = {"point_id": point.point_id, "point_index": point.index, "code": code}
     meta.update(point.axes)
     for option, value in point.options.items():
         meta[f"option.{option.lstrip('-')}"] = value
@@ -99,13 +100,6 @@ def apply_columns(spec: SweepSpec, rows: list[dict[str, Any]]) -> list[str]:
     return sorted(problems)
 
 
-def worker_version() -> str:
-    """The mesasym version importable on a worker (checked against the client's)."""
-    from mesasym import __version__
-
-    return __version__
-
-
 def run_sweep(
     spec: SweepSpec,
     out: str | Path,
@@ -120,13 +114,12 @@ def run_sweep(
     on_row: Callable[[dict[str, Any]], None] | None = None,
 ) -> SweepSummary:
     """Run every point of ``spec`` not yet in ``out``'s table; see the module docstring."""
-    from mesasym import __version__
-
     start = time.perf_counter()
     store = ResultStore(out)
     store.create()
-    _atomic(store.out / "spec.toml", lambda tmp: tmp.write_text(spec.source, encoding="utf-8"))
-    points = spec.points(__version__)
+    atomic_write(store.out / "spec.toml", lambda tmp: tmp.write_text(spec.source, encoding="utf-8"))
+    code = command_code(spec.command)
+    points = spec.points(code)
     existing = {r["point_id"]: r.get("status") for r in store.rows()}
     todo = [p for p in points if p.point_id not in existing or (retry_failed and existing[p.point_id] == ERROR)]
     summary = SweepSummary(str(out), spec.command, len(points), len(points) - len(todo), table=str(store.parquet))
@@ -136,7 +129,7 @@ def run_sweep(
         summary.seconds = round(time.perf_counter() - start, 3)
         return summary
     parser = command_parser(command_module(spec.command))
-    metas = {p.point_id: point_meta(spec, p, parser) for p in todo}
+    metas = {p.point_id: point_meta(spec, p, parser, code) for p in todo}
 
     own_cluster = own_client = None
     try:
@@ -157,13 +150,16 @@ def run_sweep(
                     raise InvalidInputError(f"--scheduler {scheduler!r}: cannot connect ({error})") from None
         summary.scheduler = str(client.scheduler.address)
         try:
-            versions = client.run(worker_version)
+            codes = client.run(command_code, spec.command)  # each worker's hash of the command's code
         except ImportError as error:
             raise InvalidInputError(f"the Dask workers cannot import mesasym ({error}); install it where they run") from None
-        summary.workers = len(versions)
-        wrong = {w: v for w, v in versions.items() if v != __version__}
+        summary.workers = len(codes)
+        wrong = sorted(w for w, c in codes.items() if c != code)
         if wrong:
-            raise InvalidInputError(f"workers run another mesasym version than {__version__}: {wrong}")
+            raise InvalidInputError(
+                f"workers {', '.join(wrong)} run other code for {spec.command!r} than this machine "
+                "(another mesasym version or a changed file); install the same mesasym where they run"
+            )
         _run_points(client, spec, todo, metas, store, summary, progress, flush_seconds, batch, on_row)
     finally:
         if own_client is not None:

@@ -60,10 +60,10 @@ else:  # pragma: no cover - Python 3.10
 #: Commands that cannot be a sweep point (they write files or run sweeps themselves).
 NOT_SWEEPABLE = frozenset({"sweep", "reproduce", "property-test"})
 #: Options a sweep sets itself or that write files.
-RESERVED_OPTIONS = frozenset({"json", "plot", "latex", "history", "quiet", "debug", "out", "help"})
+RESERVED_OPTIONS = frozenset({"json", "plot", "latex", "history", "save", "quiet", "debug", "out", "help"})
 #: Column names a sweep fills in itself.
 META_COLUMNS = (
-    "point_id", "command", "status", "error", "exit_status", "verdict", "wall_seconds", "cpu_seconds", "worker",
+    "point_id", "code", "command", "status", "error", "exit_status", "verdict", "wall_seconds", "cpu_seconds", "worker",
     "mesasym_version", "seed",
 )
 _TOP_KEYS = {"command", "description", "timeout", "options", "axes", "zip", "columns", "plot"}
@@ -152,14 +152,15 @@ class SweepSpec:
         """Every axis with its values, in the spec's order."""
         return {name: values for group in self.groups for name, values in group.items()}
 
-    def points(self, version: str | None = None) -> list[Point]:
-        """Every point of the sweep, in a fixed order, with ids keyed by settings and ``version``."""
-        if version is None:
-            from mesasym import __version__ as version
+    def points(self, code: str | None = None) -> list[Point]:
+        """Every point of the sweep, in a fixed order, with ids keyed by the command, its settings and
+        ``code`` (default: :func:`command_code` of the command, the hash of the code that computes it)."""
+        if code is None:
+            code = command_code(self.command)
         out = []
         for index, assignment in enumerate(self._assignments()):
             options = self._options_at(assignment)
-            out.append(Point(index, assignment, options, point_key(self.command, options, version)))
+            out.append(Point(index, assignment, options, point_key(self.command, options, code)))
         return out
 
     def _assignments(self) -> Iterator[dict[str, Any]]:
@@ -206,9 +207,18 @@ def render_template(template: str, values: dict[str, Any], where: str) -> str:
     return rendered.replace("\0", "{").replace("\1", "}")
 
 
-def point_key(command: str, options: dict[str, Any], version: str) -> str:
-    """The id of a point: a hash of the command, its options and the mesasym version."""
-    payload = json.dumps({"command": command, "options": options, "version": version}, sort_keys=True)
+def command_code(command: str) -> str:
+    """A hash of the source of the command's module and of every mesasym module it imports
+    (:func:`mesasym.cache.code_digest`): the code that computes a point's result."""
+    from mesasym.cache import code_digest
+
+    return code_digest(command_module(command).__name__)
+
+
+def point_key(command: str, options: dict[str, Any], code: str) -> str:
+    """The id of a point: a hash of the command, its options and the hash of its code
+    (:func:`command_code`); a changed line of that code gives every point a new id."""
+    payload = json.dumps({"command": command, "options": options, "code": code}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 

@@ -65,7 +65,7 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _atomic(path: Path, write: Any) -> None:
+def atomic_write(path: Path, write: Any) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         write(tmp)
@@ -120,7 +120,7 @@ class ResultStore:
         self.create()
         name = f"part-{time.time_ns():020d}-{os.getpid()}-{next(_counter):06d}.parquet"
         part = self.parts / name
-        _atomic(part, lambda tmp: pq.write_table(to_table(rows), tmp))
+        atomic_write(part, lambda tmp: pq.write_table(to_table(rows), tmp))
         self.rows()
         assert self._latest is not None
         for row in rows:
@@ -133,8 +133,8 @@ class ResultStore:
         self.create()
         table = to_table(self.rows())
         parts = json.dumps([p.name for p in self.part_files()]).encode()
-        _atomic(self.parquet, lambda tmp: pq.write_table(table.replace_schema_metadata({_PARTS_KEY: parts}), tmp))
-        _atomic(self.csv, lambda tmp: pacsv.write_csv(table, tmp))
+        atomic_write(self.parquet, lambda tmp: pq.write_table(table.replace_schema_metadata({_PARTS_KEY: parts}), tmp))
+        atomic_write(self.csv, lambda tmp: pacsv.write_csv(table, tmp))
         return table
 
 

@@ -46,6 +46,7 @@ from functools import lru_cache
 
 import sympy as sp
 
+from mesasym.cache import DiskCache
 from mesasym.symbolic import symbols as S
 from mesasym.symbolic.reduced_flow import ReducedFlow, derive_reduced_flow
 
@@ -138,6 +139,11 @@ def _check_zero(expr: sp.Expr, what: str) -> None:
         raise AssertionError(f"derivation step failed: {what} (residual {expr})")
 
 
+# The unverified derivation (``verify=False``) is cached on disk, keyed by the source of this
+# module and everything it imports; the verified one always runs its checks.
+_DISK = DiskCache("closed-form-dynamics", [__name__])
+
+
 @lru_cache(maxsize=2)
 def derive_dynamics(verify: bool = True) -> ClosedFormDynamics:
     """Derive the closed-form dynamics from the general (symbolic ``T, d``) reduced flow.
@@ -148,8 +154,9 @@ def derive_dynamics(verify: bool = True) -> ClosedFormDynamics:
     instead of 6 s, for callers that need only the numbers (``check-fixed-point``). The
     tests assert that both give identical expressions.
     """
-    check = _check_zero if verify else _no_check
-    return _derive(check, verify)
+    if verify:
+        return _derive(_check_zero, verify)
+    return _DISK.get_or_compute(sp.__version__, lambda: _derive(_no_check, verify))
 
 
 def _no_check(_expr: sp.Expr, _what: str) -> None:

@@ -43,6 +43,7 @@ from functools import lru_cache
 
 import sympy as sp
 
+from mesasym.cache import DiskCache
 from mesasym.errors import InvalidInputError
 from mesasym.symbolic import symbols as S
 from mesasym.symbolic.expectation import (
@@ -160,6 +161,9 @@ def strengthen(expr: sp.Expr, d: int) -> sp.Expr:
     return sp.expand(reduced.xreplace(odd))
 
 
+_DISK = DiskCache("invariance-table", [__name__])
+
+
 @lru_cache(maxsize=8)
 def invariance_table(d: int = 2, T: int = 5, phases: str = "uniform") -> InvarianceTable:
     """Gradient of the full model's population loss at ``W^{KQ}_{32} = aI``, ``W^{PV}_{12} = bI``.
@@ -177,6 +181,12 @@ def invariance_table(d: int = 2, T: int = 5, phases: str = "uniform") -> Invaria
         raise InvalidInputError(f"d={d!r} must be an integer >= 1")
     if isinstance(T, bool) or not isinstance(T, int) or T < 3:
         raise InvalidInputError(f"T={T!r} must be an integer >= 3")
+    key = (sp.__version__, d, T, phases)
+    return _DISK.get_or_compute(key, lambda: _invariance_table_now(d, T, phases))
+
+
+def _invariance_table_now(d: int, T: int, phases: str) -> InvarianceTable:
+    """The table of :func:`invariance_table`, derived (its arguments already checked)."""
     n = 3 * d
     # Generators of the polynomial ring: perturbations and their conjugates, a, b,
     # phases lambda_j and their conjugates, coordinates x_j.

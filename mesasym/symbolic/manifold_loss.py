@@ -46,6 +46,9 @@ from mesasym.symbolic.model import ar_sequence, embedding_columns, manifold_para
 from mesasym.symbolic.sums import delta_sum
 
 __all__ = [
+    "block_algebra",
+    "scalar_and_factors",
+    "time_index",
     "CoordinateTerm",
     "PairTerm",
     "GeneralManifoldLoss",
@@ -143,7 +146,8 @@ def pattern_sum_assumption2(pattern: tuple[int, ...], d: sp.Expr = S.d) -> sp.Ex
     raise NotImplementedError(f"Assumption 2 does not determine the moment pattern {pattern}")
 
 
-def _time_index(name: str) -> sp.Expr:
+def time_index(name: str) -> sp.Expr:
+    """The time of a token of the block algebra (``x_{i-1}`` -> ``i - 1``)."""
     table = {"x_i": I_IDX, "x_{i-1}": I_IDX - 1, "x_t": S.t, "x_{t-1}": S.t - 1}
     return table[name]
 
@@ -154,7 +158,7 @@ def _coordinate(time: sp.Expr, label: str, conjugate: bool = False) -> sp.Expr:
     return LAM[label] ** (-exponent if conjugate else exponent) * X[label]
 
 
-def _block_algebra() -> tuple[sp.Expr, sp.Expr]:
+def block_algebra() -> tuple[sp.Expr, sp.Expr]:
     """``([W^PV e_i e_i^* W^KQ e_t]_1, [e_t]_1)`` by block multiplication, symbolic ``d``."""
     d = S.d
     Z = sp.ZeroMatrix(d, 1)
@@ -174,7 +178,8 @@ def _block_algebra() -> tuple[sp.Expr, sp.Expr]:
     return top, e_t.blocks[0, 0]
 
 
-def _scalar_and_factors(expr: sp.Expr) -> tuple[sp.Expr, list[sp.Expr]]:
+def scalar_and_factors(expr: sp.Expr) -> tuple[sp.Expr, list[sp.Expr]]:
+    """``(scalar, matrix factors)`` of a product from :func:`block_algebra`."""
     scalar = sp.Integer(1)
     factors = []
     for arg in (expr.args if isinstance(expr, sp.MatMul) else (expr,)):
@@ -191,11 +196,11 @@ def _output_coordinate(top: sp.Expr) -> tuple[sp.Expr, int, sp.Symbol]:
     Returns (summand over ``i`` with an inner ``Sum`` over ``k``, lower bound of ``i``,
     the dummy ``k``).
     """
-    scalar, factors = _scalar_and_factors(top)
+    scalar, factors = scalar_and_factors(top)
     if len(factors) != 3 or not isinstance(factors[1], sp.Adjoint):
         raise AssertionError(f"unexpected block form {top}")
     p, q, r = factors[0].name, factors[1].arg.name, factors[2].name
-    times = [_time_index(p), _time_index(q), _time_index(r)]
+    times = [time_index(p), time_index(q), time_index(r)]
     # x_0 = 0: the smallest i whose factors all have time index >= 1.
     lower = 1
     while any(sp.sympify(tm).subs(I_IDX, lower) == 0 for tm in times):
@@ -208,9 +213,9 @@ def _output_coordinate(top: sp.Expr) -> tuple[sp.Expr, int, sp.Symbol]:
 
 
 def _split_terms(top: sp.Expr) -> tuple[sp.Expr, int, tuple[CoordinateTerm, ...]]:
-    scalar, factors = _scalar_and_factors(top)
+    scalar, factors = scalar_and_factors(top)
     p, q, r = factors[0].name, factors[1].arg.name, factors[2].name
-    tp, tq, tr = _time_index(p), _time_index(q), _time_index(r)
+    tp, tq, tr = time_index(p), time_index(q), time_index(r)
     output, lower, _ = _output_coordinate(top)
     rng = ((I_IDX, sp.Integer(lower), S.t),)
     pre = scalar / (S.t - 1) * _coordinate(tp, "j")
@@ -277,7 +282,7 @@ def general_manifold_loss() -> GeneralManifoldLoss:
     ``loss`` is in the Wirtinger symbols ``A, ABAR, B, BBAR`` with Assumption 2;
     ``loss_generic`` keeps the law-independent sums ``S(pattern)``.
     """
-    top, residual_top = _block_algebra()
+    top, residual_top = block_algebra()
     if not residual_top.is_ZeroMatrix:
         raise AssertionError("the output slot of e_t is not zero")
     output, lower, terms = _split_terms(top)

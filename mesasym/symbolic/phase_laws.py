@@ -4,13 +4,8 @@ The paper's proof uses one property of the eigenvalues of ``W``: :math:`E\lambda
 For an i.i.d. law with moments :math:`\mu(a, b) = E[\lambda^a \bar\lambda^b]`
 (:mod:`mesasym.laws.processes`) this module re-derives the reduction step by step.
 
-**Invariance** (:func:`invariance_condition`). The full model's gradient at Assumption-1 points,
-every entry, from :func:`~mesasym.symbolic.invariance.invariance_table` with the phase rule
-``unit`` (generic :math:`\phi_m = E\lambda^m`, symmetric unit-modulus laws) or ``damped``
-(:math:`R^{a+b}[a=b]`). Under Assumption 2 the gradients of the entries outside the two red
-blocks are polynomials in the :math:`\phi_m`; the monomials that occur are the condition for
-the manifold to stay invariant (found: :math:`\phi_1, \phi_2, \phi_1^2, \phi_m\phi_{m+1},
-\phi_m\phi_{m+2}`). For ``damped`` every such gradient is zero.
+**Invariance** of the Assumption-1 manifold: :mod:`mesasym.symbolic.phase_invariance`
+(:func:`invariance_condition`, re-exported here).
 
 **The loss on the manifold** (:func:`manifold_phase_terms`, :func:`manifold_coefficients`). From the
 block algebra of :mod:`mesasym.symbolic.manifold_loss` (``[W^{PV} e_i e_i^* W^{KQ} e_t]_1 = ab\,
@@ -50,15 +45,21 @@ import sympy as sp
 
 from mesasym.errors import InvalidInputError
 from mesasym.laws import InitialTokenDistribution, TransitionLaw, parse_process
-from mesasym.laws.processes import Damped, ProcessMixture, UniformPhases
+from mesasym.laws.coincidences import set_partitions
 from mesasym.symbolic import symbols as S
-from mesasym.symbolic.invariance import invariance_table
+from mesasym.symbolic.phase_invariance import (
+    TABLE_MAX_T,
+    InvarianceCondition,
+    invariance_condition,
+    phase_rule_of,
+    unit_monomial_family,
+)
 from mesasym.symbolic.manifold_loss import (
     I_IDX,
     IP_IDX,
-    _block_algebra,
-    _scalar_and_factors,
-    _time_index,
+    block_algebra,
+    scalar_and_factors,
+    time_index,
 )
 
 __all__ = [
@@ -75,6 +76,9 @@ __all__ = [
     "manifold_loss_value",
     "ReductionStep",
     "reduction_steps",
+    "max_phase_exponent",
+    "unit_monomial_family",
+    "TABLE_MAX_T",
     "KAPPA_PATTERNS",
 ]
 
@@ -108,13 +112,13 @@ class PhaseTerm:
 @functools.lru_cache(maxsize=1)
 def manifold_phase_terms() -> tuple[PhaseTerm, PhaseTerm, PhaseTerm]:
     """``(quadratic, cross, constant)`` from the block algebra of the model (symbolic ``d``)."""
-    top, residual_top = _block_algebra()
+    top, residual_top = block_algebra()
     if not residual_top.is_ZeroMatrix:
         raise AssertionError("the output slot of e_t is not zero")
-    scalar, factors = _scalar_and_factors(top)
+    scalar, factors = scalar_and_factors(top)
     if len(factors) != 3 or not isinstance(factors[1], sp.Adjoint) or sp.expand(scalar - S.A * S.B) != 0:
         raise AssertionError(f"unexpected block form {top}")
-    times = [_time_index(factors[0].name), _time_index(factors[1].arg.name), _time_index(factors[2].name)]
+    times = [time_index(factors[0].name), time_index(factors[1].arg.name), time_index(factors[2].name)]
     lower = 1
     while any(sp.sympify(tm).subs(I_IDX, lower) == 0 for tm in times):  # x_0 = 0
         lower += 1
@@ -135,27 +139,13 @@ def manifold_phase_terms() -> tuple[PhaseTerm, PhaseTerm, PhaseTerm]:
     return quadratic, cross, constant
 
 
-def _partitions(n: int) -> list[tuple[int, ...]]:
-    out: list[tuple[int, ...]] = []
-
-    def grow(prefix: list[int], top: int) -> None:
-        if len(prefix) == n:
-            out.append(tuple(prefix))
-            return
-        for label in range(top + 2):
-            grow(prefix + [label], max(top, label))
-
-    grow([0], 0)
-    return out
-
-
 @functools.lru_cache(maxsize=8)
 def _term_structure(term: PhaseTerm):
     """Per coincidence pattern: the block powers of ``x_1`` and the affine exponents ``(a, b)`` per block
     as coefficient tuples over ``(1, t, i, i')``."""
     variables = (S.t, I_IDX, IP_IDX)
     out = []
-    for partition in _partitions(len(term.labels)):
+    for partition in set_partitions(len(term.labels)):
         block_of = dict(zip(term.labels, partition))
         n_blocks = max(partition) + 1
         powers = [0] * n_blocks
@@ -180,89 +170,6 @@ def term_patterns(term: PhaseTerm):
     each row the coefficients of ``(1, t, i, i')`` in the block's exponent of ``lambda`` (``a``) and of
     ``conj(lambda)`` (``b``)."""
     return _term_structure(term)
-
-
-def phase_rule_of(process: TransitionLaw | str | None) -> str | None:
-    """The symbolic phase rule covering a law: ``uniform``, ``damped`` or ``unit``; ``None`` for a
-    mixture of damped and unit-modulus components (no symbolic table)."""
-    law = parse_process(process)
-    if isinstance(law, UniformPhases):
-        return "uniform"
-    if isinstance(law, Damped):
-        return "uniform" if law.unit_modulus else "damped"
-    if isinstance(law, ProcessMixture) and not law.unit_modulus:
-        return None
-    return "unit"
-
-
-# ---------------------------------------------------------------------------
-# Invariance
-# ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class InvarianceCondition:
-    """What keeps the Assumption-1 manifold invariant, and whether a law meets it.
-
-    ``monomials``: the products of phase moments occurring in the Assumption-2 gradients of the
-    entries outside the red blocks (as text, e.g. ``phi_1*phi_2``); ``holds``: all of them vanish for
-    ``process`` (``None`` if no symbolic rule covers it); ``nonzero``: those that do not vanish.
-    """
-
-    rule: str | None
-    d: int
-    T: int
-    monomials: tuple[str, ...]
-    holds: bool | None
-    nonzero: tuple[str, ...]
-    offending_entries: tuple[str, ...]
-
-
-def invariance_condition(process: TransitionLaw | str | None, d: int = 2, T: int = 6) -> InvarianceCondition:
-    """The invariance table with the law's phase rule at ``d, T``: every entry except the red diagonals,
-    reduced under Assumption 2 plus ``E x_j^3 x_k^3 = 0`` and equal column sums (the ``strengthened``
-    form; both hold for i.i.d. coordinates and are checked separately by
-    :func:`~mesasym.symbolic.invariance.reduction_violations`)."""
-    law = parse_process(process)
-    rule = phase_rule_of(law)
-    if rule is None:
-        return InvarianceCondition(None, d, T, (), None, (), ())
-    table = invariance_table(d, T, rule)
-    phis = [sp.Symbol(f"phi_{m}") for m in range(1, 6 * T + 1)]
-    values = {phi: law.moment(m, 0) for m, phi in enumerate(phis, start=1)} if rule == "unit" else {}
-    if rule == "damped":
-        values = {sp.Symbol("R"): law.r}
-    monomials: set[str] = set()
-    nonzero: set[str] = set()
-    offending: list[str] = []
-    for e in table.entries:
-        if (e.is_red and e.on_diagonal) or not e.appears or e.strengthened == 0:
-            continue
-        if rule == "unit":
-            poly = sp.Poly(e.strengthened, *phis)
-            for monomial, coefficient in poly.terms():
-                text = "*".join(
-                    f"phi_{m}" + (f"^{k}" if k > 1 else "") for m, k in enumerate(monomial, start=1) if k
-                ) or "1"
-                monomials.add(text)
-                value = sp.Mul(*(phis[m] ** k for m, k in enumerate(monomial) if k)).xreplace(values)
-                if sp.simplify(value) != 0:
-                    nonzero.add(text)
-        substituted = sp.simplify(e.strengthened.xreplace(values))
-        if substituted != 0:
-            offending.append(f"W^{e.matrix}[{e.row},{e.col}]")
-    return InvarianceCondition(
-        rule, d, T, tuple(sorted(monomials, key=_monomial_key)), not offending, tuple(sorted(nonzero, key=_monomial_key)), tuple(offending)
-    )
-
-
-def _monomial_key(text: str) -> tuple:
-    return (text.count("*"), [int(part.split("^")[0][4:]) for part in text.split("*") if part.startswith("phi_")])
-
-
-# ---------------------------------------------------------------------------
-# The loss on the manifold and its minimiser
-# ---------------------------------------------------------------------------
 
 
 def _number(value: sp.Expr, exact: bool):
@@ -389,21 +296,30 @@ def _x_law_problems(dist: InitialTokenDistribution, d: int) -> str:
     return extra[0] if extra else ""
 
 
+def max_phase_exponent(T: int) -> int:
+    """``3(T-2)``: the largest power of ``lambda_j`` (or of its conjugate) in the full model's loss at ``T``
+    (see :func:`reduction_steps`)."""
+    return 3 * (T - 2)
+
+
 def reduction_steps(process, dist: InitialTokenDistribution, d: int, T: int) -> tuple[ReductionStep, ...]:
     """The steps of Theorem 1's proof that use the phases, each decided for ``process``:
 
-    1. ``phase-rule`` -- :math:`E[\\lambda^a\\bar\\lambda^b] = [a = b]` for every exponent the loss uses
-       (``a, b <= 3(T-1)``);
-    2. ``invariance`` -- the gradients outside the red blocks vanish on the manifold (symbolic table at
-       ``d = 2, T = min(T, 6)`` with the law's phase rule, under Assumption 2 plus ``E x_j^3 x_k^3 = 0``
-       and equal column sums; fails outright when the law of ``x_1`` violates those);
+    1. ``phase-rule`` -- :math:`E[\\lambda^a\\bar\\lambda^b] = [a = b]` for every exponent the loss uses:
+       ``yhat_t`` has degree ``<= 2(T-2)`` in each ``lambda_j`` and ``<= T-2`` in its conjugate (``x_t``,
+       ``t <= T-1``; the first block of ``W^{PV} e_i e_i^* W^{KQ} e_t``), so the loss has ``a, b <= 3(T-2)``;
+    2. ``invariance`` -- the gradients outside the red blocks vanish on the manifold
+       (:func:`invariance_condition` at ``d = 2`` and this ``T`` with the law's phase rule, under
+       Assumption 2 plus ``E x_j^3 x_k^3 = 0`` and equal column sums; fails outright when the law of
+       ``x_1`` violates those);
     3. ``kappa-only`` -- the loss on the manifold depends on ``x_1`` only through
        ``m_2, kappa_1, kappa_2, kappa_3`` (no other moment pattern has a nonzero phase sum);
     4. ``closed-form`` -- the limit is the minimiser on the manifold, :func:`manifold_fixed_point`
        (holds when the manifold is invariant).
     """
     law = parse_process(process)
-    n = 3 * (T - 1)
+    n = max_phase_exponent(T)
+
     def differs(a: int, b: int) -> bool:
         difference = sp.sympify(law.moment(a, b) - int(a == b))
         return difference != 0 if difference.is_Rational else sp.simplify(difference) != 0
@@ -413,12 +329,12 @@ def reduction_steps(process, dist: InitialTokenDistribution, d: int, T: int) -> 
         ReductionStep(
             "phase-rule",
             bad is None,
-            "E[lambda^a conj(lambda)^b] = [a = b] for all a, b <= 3(T-1)"
+            f"E[lambda^a conj(lambda)^b] = [a = b] for all a, b <= 3(T-2) = {n}"
             if bad is None
             else f"E[lambda^{bad[0]} conj(lambda)^{bad[1]}] = {sp.sstr(law.moment(*bad))}, not {int(bad[0] == bad[1])}",
         )
     ]
-    condition = invariance_condition(law, 2, min(T, 6))
+    condition = invariance_condition(law, 2, T)
     x_law = _x_law_problems(dist, d)
     if x_law:
         steps.append(

@@ -24,6 +24,7 @@ from functools import lru_cache
 
 import sympy as sp
 
+from mesasym.cache import DiskCache
 from mesasym.errors import InvalidInputError
 from mesasym.symbolic import symbols as S
 from mesasym.symbolic.manifold_loss import general_manifold_loss
@@ -151,8 +152,18 @@ def _conserved_quadratic(rhs_a: sp.Expr, rhs_b: sp.Expr) -> sp.Expr:
     return sp.expand(sp.cancel(conserved / scale))
 
 
+_DISK = DiskCache("reduced-flow", [__name__])
+
+
 @lru_cache(maxsize=32)
 def _derive(T: sp.Expr, d: sp.Expr, kappas: tuple | None, second_moment: sp.Expr | None) -> ReducedFlow:
+    """The derivation for these inputs, from memory, the disk cache (keyed by the inputs and the
+    source of this module and everything it imports) or ``_derive_now``."""
+    key = (sp.__version__, sp.srepr((T, d, kappas, second_moment)))
+    return _DISK.get_or_compute(key, lambda: _derive_now(T, d, kappas, second_moment))
+
+
+def _derive_now(T: sp.Expr, d: sp.Expr, kappas: tuple | None, second_moment: sp.Expr | None) -> ReducedFlow:
     loss_total = manifold_loss_total(T, d, kappas, second_moment)
     loss_t = _real_point(manifold_loss_t(d, kappas, second_moment))
     grad_a, grad_b = per_entry_gradient(loss_total, d)

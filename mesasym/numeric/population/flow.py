@@ -35,6 +35,7 @@ import numpy as np
 from scipy.integrate import BDF, DOP853, LSODA, RK45, Radau
 
 from mesasym.errors import require
+from mesasym.numeric.history import ManifoldTrace, Recorder
 from mesasym.numeric.population.objective import PopulationObjective
 from mesasym.numeric.model import Parameters, single_threaded_blas
 
@@ -51,20 +52,12 @@ _METHODS = tuple(_SOLVERS)
 
 
 @dataclass(frozen=True)
-class FlowResult:
-    """Trajectory of the population gradient flow (arrays indexed by recorded time).
+class FlowResult(ManifoldTrace):
+    """Trajectory of the population gradient flow (arrays indexed by recorded time): the
+    :class:`~mesasym.numeric.history.ManifoldTrace` fields (:attr:`Parameters.a`, ``.b``, ``.ab``,
+    :meth:`Parameters.off_manifold_norm`, the loss), ``grad_norm`` the Frobenius norm of the full
+    gradient, and the solver's record."""
 
-    ``a``, ``b``, ``ab`` are the authors' metrics (:attr:`Parameters.a`, ``.b``,
-    ``.ab``); ``off_manifold`` is :meth:`Parameters.off_manifold_norm`;
-    ``grad_norm`` the Frobenius norm of the full gradient.
-    """
-
-    tau: np.ndarray
-    a: np.ndarray
-    b: np.ndarray
-    ab: np.ndarray
-    off_manifold: np.ndarray
-    loss: np.ndarray
     grad_norm: np.ndarray
     initial: Parameters
     final: Parameters
@@ -196,20 +189,17 @@ def population_flow(
         taus, states, converged, message = _integrate(
             _SOLVERS[method](rhs, 0.0, x0, float(tau_max), rtol=rtol, atol=atol, **kwargs), stationary, max_steps
         )
-        records = []
-        for x in states:
+        history = Recorder()
+        for k, x in enumerate(states):
             params = _unpack(x, initial)
             value, gradient = objective.loss_and_gradient(params)
-            records.append((params.a, params.b, params.ab, params.off_manifold_norm(), value, gradient.norm()))
-    columns = np.array(records, dtype=np.float64).T
+            history.record(
+                k, a=params.a, b=params.b, ab=params.ab, off_manifold=params.off_manifold_norm(), loss=value,
+                grad_norm=gradient.norm(),
+            )
     return FlowResult(
         tau=np.asarray(taus, dtype=np.float64),
-        a=columns[0],
-        b=columns[1],
-        ab=columns[2],
-        off_manifold=columns[3],
-        loss=columns[4],
-        grad_norm=columns[5],
+        **history.values(),  # a, b, ab, off_manifold, loss, grad_norm
         initial=initial,
         final=_unpack(states[-1], initial),
         converged=bool(converged),

@@ -55,13 +55,12 @@ moments up to order six are finite will do.
 from __future__ import annotations
 
 import functools
-import itertools
-from dataclasses import dataclass
 
 import numpy as np
 
 from mesasym.errors import require
 from mesasym.numeric.model import Parameters
+from mesasym.numeric.population.tables import G_SLOTS, H_SLOTS, CountTables, Slot, fill_table
 
 __all__ = [
     "PopulationObjective",
@@ -71,56 +70,11 @@ __all__ = [
 ]
 
 # ---------------------------------------------------------------------------
-# Phase counting
+# Phase counting (slots and table layout: mesasym.numeric.population.tables)
 # ---------------------------------------------------------------------------
-#
-# A "position" is one factor lambda_j^{sign * (time_var + offset)} x_{1j}.
-# Time variables: 0 = t (range 2..T-1), 1 = i, 2 = i' (range lo..t).
-# For z_{v}[a] with shift s: offset = -1 - s and the variable must be >= 1 + s.
-# For the target x_{t+1}: exponent t, i.e. var 0 with offset 0.
 
 
-@dataclass(frozen=True)
-class _Slot:
-    var: int  # 0 = t, 1 = i, 2 = i'
-    sign: int  # +1 for a factor, -1 for a conjugated factor
-    shifted: bool  # True if its shift s is free (a z entry), False for the target
-
-
-# conj(F_alpha) F_beta with alpha = (a, b, c), beta = (a', b', c').
-_G_SLOTS = (
-    _Slot(1, -1, True),  # conj z_i[a]
-    _Slot(1, +1, True),  # z_i[b]
-    _Slot(0, -1, True),  # conj z_t[c]
-    _Slot(2, +1, True),  # z_i'[a']
-    _Slot(2, -1, True),  # conj z_i'[b']
-    _Slot(0, +1, True),  # z_t[c']
-)
-# conj(x_{t+1,m}) F_beta; the inner variable i' is relabelled 1.
-_H_SLOTS = (
-    _Slot(0, -1, False),  # conj x_{t+1}[m] = conj(lambda^t x_1)
-    _Slot(1, +1, True),  # z_i'[a']
-    _Slot(1, -1, True),  # conj z_i'[b']
-    _Slot(0, +1, True),  # z_t[c']
-)
-
-
-def _set_partitions(n: int) -> list[tuple[int, ...]]:
-    """All set partitions of ``n`` positions as restricted growth strings."""
-    out: list[tuple[int, ...]] = []
-
-    def grow(prefix: list[int], top: int) -> None:
-        if len(prefix) == n:
-            out.append(tuple(prefix))
-            return
-        for label in range(top + 2):
-            grow(prefix + [label], max(top, label))
-
-    grow([0], 0)
-    return out
-
-
-def _system(slots: tuple[_Slot, ...], n_inner: int, partition: tuple[int, ...], shifts: tuple[int, ...]):
+def _system(slots: tuple[Slot, ...], n_inner: int, partition: tuple[int, ...], shifts: tuple[int, ...]):
     """Constraint system of one (partition, shift) pattern, in a hashable canonical form.
 
     Returns ``None`` if it has no solution for any ``t`` (a block with no time
@@ -183,25 +137,7 @@ def _count_system(lower: tuple[int, ...], rows: tuple[tuple[int, ...], ...], T: 
     return np.bincount(t_index, weights=count, minlength=T - 2)
 
 
-@dataclass(frozen=True)
-class CountTables:
-    """Law-independent phase counts for one ``T``.
-
-    ``G[rgs_code, shift_code]`` is :math:`N_G` and ``h[...]`` is :math:`N_h`,
-    both already weighted and summed over ``t``. ``rgs_code`` is the restricted
-    growth string of the coordinate partition read as base-``k`` digits,
-    ``shift_code`` the shifts as bits (slot 0 most significant). For ``h`` slot 0
-    is the target, so its shift bit is always 0.
-    """
-
-    T: int
-    G: np.ndarray  # (6**6, 64)
-    h: np.ndarray  # (4**4, 16)
-    n_systems: int
-
-
-def _table(slots: tuple[_Slot, ...], n_inner: int, T: int, weight_power: int) -> tuple[np.ndarray, int]:
-    k = len(slots)
+def _table(slots: tuple[Slot, ...], n_inner: int, T: int, weight_power: int) -> tuple[np.ndarray, int]:
     t_all = np.arange(2, T)
     if n_inner == 1:
         grid = (t_all, [], t_all - 2)
@@ -210,29 +146,19 @@ def _table(slots: tuple[_Slot, ...], n_inner: int, T: int, weight_power: int) ->
         keep = ii <= tt
         grid = (tt[keep], [ii[keep]], (tt - 2)[keep])
     weights = 1.0 / (t_all - 1.0) ** weight_power
-    table = np.zeros((k**k, 2**k))
-    cache: dict = {}
-    shift_options = [(0, 1) if slot.shifted else (0,) for slot in slots]
-    for partition in _set_partitions(k):
-        code = sum(label * k ** (k - 1 - p) for p, label in enumerate(partition))
-        for shifts in itertools.product(*shift_options):
-            system = _system(slots, n_inner, partition, shifts)
-            if system is None:
-                continue
-            if system not in cache:
-                per_t = _count_system(*system, T=T, grid=grid)
-                cache[system] = float(per_t @ weights)
-            shift_code = sum(s << (k - 1 - p) for p, s in enumerate(shifts))
-            table[code, shift_code] = cache[system]
-    return table, len(cache)
+    return fill_table(
+        slots,
+        lambda partition, shifts: _system(slots, n_inner, partition, shifts),
+        lambda system: float(_count_system(*system, T=T, grid=grid) @ weights),
+    )
 
 
 @functools.lru_cache(maxsize=8)
 def count_tables(T: int) -> CountTables:
     """The phase-count tables :math:`N_G, N_h` for sequence length ``T`` (cached)."""
     require(isinstance(T, (int, np.integer)) and T >= 3, f"T={T!r} must be an integer >= 3")
-    G, n_g = _table(_G_SLOTS, 2, int(T), 2)
-    h, n_h = _table(_H_SLOTS, 1, int(T), 1)
+    G, n_g = _table(G_SLOTS, 2, int(T), 2)
+    h, n_h = _table(H_SLOTS, 1, int(T), 1)
     return CountTables(int(T), G, h, n_g + n_h)
 
 

@@ -28,22 +28,50 @@ at ``T = 50``; tables are cached per ``(T, law)``.
 from __future__ import annotations
 
 import functools
-import itertools
 
 import numpy as np
 
 from mesasym.errors import require
-from mesasym.numeric.population.objective import (
-    _G_SLOTS,
-    _H_SLOTS,
-    CountTables,
-    _set_partitions,
-)
+from mesasym.numeric.population.tables import G_SLOTS, H_SLOTS, CountTables, Slot, fill_table
 
-__all__ = ["process_count_tables"]
+__all__ = [
+    "BYTES_PER_T3",
+    "PROCESS_TABLES_T_MAX",
+    "SECONDS_PER_T3",
+    "process_count_tables",
+    "process_tables_seconds",
+    "require_process_tables",
+]
+
+#: Measured cost of the tables of one law on an idle core: about ``SECONDS_PER_T3 * T^3`` seconds and
+#: ``BYTES_PER_T3 * T^3`` bytes at their peak (one vectorized pass over the ~T^3/3 grid per distinct
+#: system, ~11,000 systems, with the law's factors on the grid kept): 12 s and 0.5 GiB at T = 80
+#: (``benchmarks/bench_budgets.py``).
+SECONDS_PER_T3 = 3e-5
+BYTES_PER_T3 = 1100
+#: Largest ``T`` of the tables of a law other than the uniform one: memory decides, about 2 GiB
+#: (and a minute); at T = 1000 they would take hours and a terabyte.
+PROCESS_TABLES_T_MAX = 120
 
 
-def _block_system(slots, n_inner: int, partition: tuple[int, ...], shifts: tuple[int, ...]):
+def process_tables_seconds(T: int) -> float:
+    """The expected time of :func:`process_count_tables` at ``T`` (from :data:`SECONDS_PER_T3`)."""
+    return SECONDS_PER_T3 * float(T) ** 3
+
+
+def require_process_tables(T: int) -> None:
+    """Refuse, before any work, tables beyond :data:`PROCESS_TABLES_T_MAX`, with the expected cost."""
+    seconds = process_tables_seconds(T)
+    expected = f"{seconds / 3600:.1f} hours" if seconds >= 5400 else f"{seconds / 60:.0f} minutes"
+    require(
+        T <= PROCESS_TABLES_T_MAX,
+        f"T={T}: the population engine's phase tables for a transition law other than uniform would take about "
+        f"{expected} and {BYTES_PER_T3 * float(T) ** 3 / 2**30:.0f} GiB of memory (measured ~{SECONDS_PER_T3:.0e} * T^3 s, "
+        f"{BYTES_PER_T3} * T^3 bytes); at most T={PROCESS_TABLES_T_MAX}",
+    )
+
+
+def _block_system(slots: tuple[Slot, ...], n_inner: int, partition: tuple[int, ...], shifts: tuple[int, ...]):
     """``(lower bounds, blocks)``; each block is ``(plus coefficients, plus constant, minus ..., minus ...)``
     over the time variables ``(t, inner...)``: its exponents of ``lambda`` and of ``conj(lambda)``."""
     lower = [1] * n_inner
@@ -61,8 +89,7 @@ def _block_system(slots, n_inner: int, partition: tuple[int, ...], shifts: tuple
     return tuple(lower), blocks
 
 
-def _table(slots, n_inner: int, T: int, weight_power: int, M: np.ndarray) -> tuple[np.ndarray, int]:
-    k = len(slots)
+def _table(slots: tuple[Slot, ...], n_inner: int, T: int, weight_power: int, M: np.ndarray) -> tuple[np.ndarray, int]:
     t_all = np.arange(2, T)
     if n_inner == 1:
         tt, ii = np.meshgrid(t_all, np.arange(1, T), indexing="ij")
@@ -89,25 +116,17 @@ def _table(slots, n_inner: int, T: int, weight_power: int, M: np.ndarray) -> tup
             factor_cache[block] = M[np.maximum(a, 0), np.maximum(b, 0)]
         return factor_cache[block]
 
-    table = np.zeros((k**k, 2**k))
-    cache: dict = {}
-    shift_options = [(0, 1) if slot.shifted else (0,) for slot in slots]
-    for partition in _set_partitions(k):
-        code = sum(label * k ** (k - 1 - p) for p, label in enumerate(partition))
-        for shifts in itertools.product(*shift_options):
-            system = _block_system(slots, n_inner, partition, shifts)
-            if system not in cache:
-                lower, blocks = system
-                mask = np.ones(variables[0].shape, dtype=bool)
-                for n, bound in enumerate(lower):
-                    mask &= variables[1 + n] >= bound
-                product = np.where(mask, weights, 0.0)
-                for block in blocks:
-                    product = product * factor(block)
-                cache[system] = float(np.sum(product))
-            shift_code = sum(s << (k - 1 - p) for p, s in enumerate(shifts))
-            table[code, shift_code] = cache[system]
-    return table, len(cache)
+    def value(system) -> float:
+        lower, blocks = system
+        mask = np.ones(variables[0].shape, dtype=bool)
+        for n, bound in enumerate(lower):
+            mask &= variables[1 + n] >= bound
+        product = np.where(mask, weights, 0.0)
+        for block in blocks:
+            product = product * factor(block)
+        return float(np.sum(product))
+
+    return fill_table(slots, lambda partition, shifts: _block_system(slots, n_inner, partition, shifts), value)
 
 
 @functools.lru_cache(maxsize=8)
@@ -120,7 +139,8 @@ def process_count_tables(T: int, process) -> CountTables:
     require(isinstance(T, (int, np.integer)) and T >= 3, f"T={T!r} must be an integer >= 3")
     require(hasattr(process, "moment_matrix"), f"process={process!r} must be a transition law with moment_matrix(n)")
     T = int(T)
+    require_process_tables(T)
     M = np.asarray(process.moment_matrix(3 * (T - 1)), dtype=np.float64)
-    G, n_g = _table(_G_SLOTS, 2, T, 2, M)
-    h, n_h = _table(_H_SLOTS, 1, T, 1, M)
+    G, n_g = _table(G_SLOTS, 2, T, 2, M)
+    h, n_h = _table(H_SLOTS, 1, T, 1, M)
     return CountTables(T, G, h, n_g + n_h)

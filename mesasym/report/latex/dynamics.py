@@ -190,6 +190,11 @@ def _setting_section(report: Any) -> list[str]:
         + f"$\\kappa_1 = {d['kappas']['kappa1']}$, $\\kappa_2 = {d['kappas']['kappa2']}$, "
         f"$\\kappa_3 = {d['kappas']['kappa3']}$."
     )
+    if d.get("process") is not None:  # another law of W: the flow's K and c* are that law's
+        lines.append(
+            tex_escape(f"Eigenvalues of W ~ {d['process']['spec']}: the manifold stays invariant, and the closed forms ")
+            + r"hold with $K = \frac1d\sum_t A_t$ and $c^* = \sum_t B_t / \sum_t A_t$ of this law."
+        )
     rows = [
         (r"$c^* = \tilde a\tilde b$", flow["c_star"]["digits"]),
         (r"$\tilde a$, $\tilde b$", f"{flow['a_tilde']['digits']}, {flow['b_tilde']['digits']}"),

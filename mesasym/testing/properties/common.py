@@ -17,14 +17,14 @@ DPS = 20
 #: Number of standard errors allowed in Monte Carlo comparisons (``|z| > 5``: probability 6e-7).
 MC_Z = 5.0
 #: Unit roundoff of float64.
-_U = np.finfo(np.float64).eps / 2
+U_BLOCK = np.finfo(np.float64).eps / 2
 
 
 class PropertyFailure(AssertionError):
     """A property does not hold for an example; the message states the numbers and the tolerance."""
 
 
-def _fail(message: str) -> None:
+def fail_property(message: str) -> None:
     raise PropertyFailure(message)
 
 
@@ -33,7 +33,7 @@ def _fail(message: str) -> None:
 # --------------------------------------------------------------------------
 
 
-def _fixed_point(subject: Subject, T: int, kappas: tuple[sp.Expr, ...]) -> sp.Expr:
+def derived_fixed_point(subject: Subject, T: int, kappas: tuple[sp.Expr, ...]) -> sp.Expr:
     return subject.fixed_point(T, *kappas, sp.harmonic(T - 2))
 
 
@@ -55,7 +55,7 @@ def gradient_rounding_bound(objective: PopulationObjective, P: np.ndarray, Q: np
     term = (np.abs(objective.G) @ theta.T + np.abs(objective.h).T).reshape(D, D * D, d)
     bound_P = np.einsum("akm,k->ma", term, q)
     bound_Q = np.einsum("akm,ma->k", term, P_abs).reshape(D, D)
-    gamma = 2 * (D**3 + D**2 + T + 8) * _U
+    gamma = 2 * (D**3 + D**2 + T + 8) * U_BLOCK
     return gamma * bound_P, gamma * bound_Q
 
 
@@ -90,7 +90,7 @@ def off_manifold_violations(
         excess = np.where(~mask, np.abs(grad) - bound, -np.inf)
         if np.max(excess) > 0:
             i, j = np.unravel_index(int(np.argmax(excess)), grad.shape)
-            where = _entry_name(label, i + offset[0], j + offset[1], d)
+            where = entry_name(label, i + offset[0], j + offset[1], d)
             problems.append(
                 f"gradient {grad[i, j].real:.3e}{grad[i, j].imag:+.1e}i at {where} (off the manifold) "
                 f"exceeds its rounding bound {bound[i, j]:.2e}"
@@ -109,7 +109,7 @@ def off_manifold_violations(
     return problems
 
 
-def _manifold_gradient(
+def manifold_gradient(
     subject: Subject, dist: Any, d: int, T: int, a: sp.Rational, b: sp.Rational
 ) -> tuple[PopulationObjective, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     objective = subject.population_objective(dist, d, T)
@@ -139,6 +139,6 @@ def ratio_estimate(subject: Subject, X: np.ndarray) -> tuple[float, float]:
     return estimate, se
 
 
-def _entry_name(matrix: str, row: int, col: int, d: int) -> str:
+def entry_name(matrix: str, row: int, col: int, d: int) -> str:
     """``("PV", 0, 3, 2)`` -> ``W^PV_12 entry (1, 2)``: paper block and 1-based position inside it."""
     return f"W^{matrix}_{row // d + 1}{col // d + 1} entry ({row % d + 1}, {col % d + 1})"

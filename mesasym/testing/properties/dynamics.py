@@ -25,7 +25,7 @@ from mesasym.numeric.model import Parameters
 from mesasym.precise import PolynomialTaylorSolver
 from mesasym.symbolic import symbols as S
 from mesasym.testing import strategies as ms
-from mesasym.testing.properties.common import DPS, _fail
+from mesasym.testing.properties.common import DPS, fail_property
 from mesasym.testing.subject import DEFAULT_SUBJECT, Subject
 
 #: Relative tolerance of float64 comparisons with the population engine's Hessian / GD:
@@ -60,7 +60,7 @@ def check_closed_form_trajectory(case: ms.Case, subject: Subject = DEFAULT_SUBJE
             scale = max(abs(a_ref), abs(b_ref), mpmath.mpf(1))
             error = max(abs(a - a_ref), abs(b - b_ref)) / scale
             if error > tol:
-                _fail(
+                fail_property(
                     f"closed-form (a, b) at tau = {k}/(2r) is ({mpmath.nstr(a, 12)}, {mpmath.nstr(b, 12)}) but the "
                     f"derived ODE integrated at {DPS} digits gives ({mpmath.nstr(a_ref, 12)}, {mpmath.nstr(b_ref, 12)}): "
                     f"error {mpmath.nstr(error, 3)} > {mpmath.nstr(tol, 3)}"
@@ -73,7 +73,7 @@ def check_closed_form_trajectory(case: ms.Case, subject: Subject = DEFAULT_SUBJE
         a2, b2 = reference.at(t1 + 1 / ev.rate)
         ratio = (a2 * b2 - ev.C) / (a1 * b1 - ev.C)
         if abs(ratio * mpmath.e - 1) > RATE_RTOL:
-            _fail(
+            fail_property(
                 f"over 1/r after tau = {mpmath.nstr(t1, 6)} the integrated ODE's |ab - c*| shrinks by {mpmath.nstr(ratio, 10)}, "
                 f"not e^-1 (r = {mpmath.nstr(ev.rate, 10)}; relative tolerance {RATE_RTOL:g})"
             )
@@ -83,7 +83,7 @@ def check_closed_form_trajectory(case: ms.Case, subject: Subject = DEFAULT_SUBJE
             a_ref, b_ref = PolynomialTaylorSolver((ode.rhs_a, ode.rhs_b), (S.a, S.b), (case.a0, case.b0), DPS).at(tau_eps)
             distance = abs(a_ref * b_ref - ev.C) / ev.C
             if abs(distance - mpmath.mpf(EPS.p) / EPS.q) > tol:
-                _fail(
+                fail_property(
                     f"at the derived tau_eps = {mpmath.nstr(tau_eps, 10)} the integrated ODE has |ab - c*|/c* = "
                     f"{mpmath.nstr(distance, 12)}, not eps = {EPS} (tolerance {mpmath.nstr(tol, 3)})"
                 )
@@ -113,12 +113,12 @@ def check_gd_threshold(case: ms.Case, subject: Subject = DEFAULT_SUBJECT) -> Non
     reduced = float(ev.max_stable_lr)
     reference = 2 / curvature
     if abs(reduced - reference) > FLOAT_RTOL * reference:
-        _fail(
+        fail_property(
             f"reduced GD threshold 2/r = {reduced:.15g} but 2 / (full Hessian along (aI, bI) at the limit) = "
             f"{reference:.15g} (relative tolerance {FLOAT_RTOL:g}, float64 Hessian)"
         )
     if 2 / lam > reduced * (1 + FLOAT_RTOL):
-        _fail(f"the full model's 2/lambda_max = {2 / lam:.15g} is above the reduced threshold {reduced:.15g}")
+        fail_property(f"the full model's 2/lambda_max = {2 / lam:.15g} is above the reduced threshold {reduced:.15g}")
 
 
 def check_gd_map_matches_full_model(case: ms.Case, subject: Subject = DEFAULT_SUBJECT) -> None:
@@ -141,7 +141,7 @@ def check_gd_map_matches_full_model(case: ms.Case, subject: Subject = DEFAULT_SU
     scale = max(abs(a), abs(b), 1.0)
     error = max(abs(params.a - a), abs(params.b - b)) / scale
     if run.diverged or error > FLOAT_RTOL:
-        _fail(
+        fail_property(
             f"after {steps} GD steps of {eta:.6g} the reduced map gives (a, b) = ({a:.15g}, {b:.15g}) but the full "
             f"model's population GD gives ({params.a:.15g}, {params.b:.15g}): error {error:.3g} > {FLOAT_RTOL:g}"
         )

@@ -15,10 +15,10 @@ from mesasym.symbolic import symbols as S
 from mesasym.symbolic.expectation import Moment
 from mesasym.testing import strategies as ms
 from mesasym.testing.properties.common import (
-    _U,
-    _entry_name,
-    _fail,
-    _manifold_gradient,
+    U_BLOCK,
+    entry_name,
+    fail_property,
+    manifold_gradient,
     gradient_rounding_bound,
     off_manifold_violations,
 )
@@ -35,20 +35,20 @@ def check_gradient_invariance_satisfying(example_: tuple[ms.Case, tuple[sp.Ratio
     (which also fixes the constant in ``g``), within the same bound.
     """
     case, (a, b) = example_
-    _, grad_P, grad_Q, bound_P, bound_Q = _manifold_gradient(subject, case.dist, case.d, case.T, a, b)
+    _, grad_P, grad_Q, bound_P, bound_Q = manifold_gradient(subject, case.dist, case.d, case.T, a, b)
     problems = off_manifold_violations(grad_P, grad_Q, bound_P, bound_Q)
     if problems:
-        _fail(f"the population gradient at (a, b) = ({a}, {b}) leaves the manifold: " + "; ".join(problems))
+        fail_property(f"the population gradient at (a, b) = ({a}, {b}) leaves the manifold: " + "; ".join(problems))
     kappas = subject.kappas(case.dist, case.d)
     ode = subject.reduced_ode(case.T, case.d, kappas)
     expected_a = -float(ode.rhs_a.subs({S.a: a, S.b: b}))
     expected_b = -float(ode.rhs_b.subs({S.a: a, S.b: b}))
     d = case.d
     got_a, got_b = grad_Q[d, 0].real, grad_P[0, 0].real
-    tol_a = bound_Q[d, 0] + 4 * _U * abs(expected_a)
-    tol_b = bound_P[0, 0] + 4 * _U * abs(expected_b)
+    tol_a = bound_Q[d, 0] + 4 * U_BLOCK * abs(expected_a)
+    tol_b = bound_P[0, 0] + 4 * U_BLOCK * abs(expected_b)
     if abs(got_a - expected_a) > tol_a or abs(got_b - expected_b) > tol_b:
-        _fail(
+        fail_property(
             f"the full model's per-entry gradient on the red diagonals is ({got_a:.12e}, {got_b:.12e}) but the derived "
             f"reduced flow gives ({expected_a:.12e}, {expected_b:.12e}) (tolerances {tol_a:.2e}, {tol_b:.2e})"
         )
@@ -95,7 +95,7 @@ def predicted_off_manifold(polys: dict[tuple[str, int, int], sp.Expr], d: int) -
             if _is_red_diagonal(matrix, row, col, d):
                 diagonal.append(poly)
             elif poly != 0:
-                found.append(f"{_entry_name(matrix, row, col, d)}: {poly}")
+                found.append(f"{entry_name(matrix, row, col, d)}: {poly}")
         if any(sp.expand(p - diagonal[0]) != 0 for p in diagonal):
             found.append(f"W^{matrix} red diagonal not constant: {diagonal}")
     return found
@@ -126,11 +126,11 @@ def check_gradient_violations_where_predicted(
     d, T = case.d, case.T
     reasons = _law_violations(case.dist, d)
     if not reasons:
-        _fail(f"{case.dist.spec()} satisfies Assumption 2 and the reduction conditions in d={d}; not a violating law")
+        fail_property(f"{case.dist.spec()} satisfies Assumption 2 and the reduction conditions in d={d}; not a violating law")
     polys = predicted_gradient(case.dist, d, T)
     off = predicted_off_manifold(polys, d)
     if not off:
-        _fail(
+        fail_property(
             f"the symbolic table predicts no off-manifold gradient for {case.dist.spec()} (d={d}, T={T}) although "
             f"it violates: {reasons[0]}"
         )
@@ -149,19 +149,19 @@ def check_gradient_violations_where_predicted(
     for (matrix, row, col), poly in polys.items():
         predicted = complex(sp.N(poly.xreplace(values), 20))
         got = numeric[matrix][row, col]
-        tolerance = bound[matrix][row, col] + 4 * _U * abs(predicted)
+        tolerance = bound[matrix][row, col] + 4 * U_BLOCK * abs(predicted)
         excess = abs(got - predicted) - tolerance
         if excess > 0 and (worst is None or excess > worst[0]):
             worst = (excess, matrix, row, col, got, predicted, tolerance)
         if abs(predicted) > 2 * tolerance and abs(got) <= bound[matrix][row, col]:
-            _fail(
-                f"{_entry_name(matrix, row, col, d)}: predicted {predicted:.6e} but the numeric gradient is zero "
+            fail_property(
+                f"{entry_name(matrix, row, col, d)}: predicted {predicted:.6e} but the numeric gradient is zero "
                 "within its bound"
             )
     if worst is not None:
         _, matrix, row, col, got, predicted, tolerance = worst
-        _fail(
-            f"{_entry_name(matrix, row, col, d)} at (a, b) = ({a}, {b}): numeric gradient {got:.12e} but the symbolic table "
+        fail_property(
+            f"{entry_name(matrix, row, col, d)} at (a, b) = ({a}, {b}): numeric gradient {got:.12e} but the symbolic table "
             f"with the law's exact moments gives {predicted:.12e} (tolerance {tolerance:.2e})"
         )
 
@@ -182,10 +182,10 @@ def check_assumption2_as_stated_suffices(case: ms.Case, subject: Subject = DEFAU
     if not report:
         raise InvalidInputError(f"the strategy drew {case.dist.spec()}, which violates Assumption 2: {report.reasons[0]}")
     a, b = case.a0, case.b0
-    _, grad_P, grad_Q, bound_P, bound_Q = _manifold_gradient(subject, case.dist, case.d, case.T, a, b)
+    _, grad_P, grad_Q, bound_P, bound_Q = manifold_gradient(subject, case.dist, case.d, case.T, a, b)
     problems = off_manifold_violations(grad_P, grad_Q, bound_P, bound_Q)
     if problems:
-        _fail(
+        fail_property(
             f"{case.dist.spec()} satisfies Assumption 2 as stated, yet the population gradient at (a, b) = ({a}, {b}) "
             "leaves the manifold: " + "; ".join(problems)
         )

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, example, given, settings
+from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import UnsatisfiedAssumption
 
 from mesasym.errors import InvalidInputError
@@ -105,6 +106,7 @@ def run_property(
     max_examples: int | None = None,
     database: Any = "profile",
     pinned: bool = True,
+    seed: int | None = None,
 ) -> PropertyResult:
     """Run one property under a Hypothesis profile; never raises for a failing property.
 
@@ -153,6 +155,8 @@ def run_property(
         for explicit in reversed(prop.pinned):
             test = example(explicit)(test)
     test = settings(base, **options)(test)
+    if seed is not None:
+        test = hypothesis_seed(seed)(test)
     start = time.perf_counter()
     verdict, message = "passed", None
     try:

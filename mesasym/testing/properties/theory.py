@@ -12,7 +12,7 @@ from mesasym.laws import Sparse
 from mesasym.precise import PolynomialTaylorSolver, integrate_reduced_flow
 from mesasym.symbolic import symbols as S
 from mesasym.testing import strategies as ms
-from mesasym.testing.properties.common import DPS, _fail, _fixed_point
+from mesasym.testing.properties.common import DPS, fail_property, derived_fixed_point
 from mesasym.testing.subject import DEFAULT_SUBJECT, Subject
 
 # --------------------------------------------------------------------------
@@ -23,11 +23,11 @@ from mesasym.testing.subject import DEFAULT_SUBJECT, Subject
 def check_derived_equals_claim(case: ms.Case, subject: Subject = DEFAULT_SUBJECT) -> None:
     """The derived ``a~b~`` equals Theorem 1's formula exactly (SymPy difference simplifies to 0)."""
     kappas = subject.kappas(case.dist, case.d)
-    derived = _fixed_point(subject, case.T, kappas)
+    derived = derived_fixed_point(subject, case.T, kappas)
     claimed = subject.claim(case.T, *kappas)
     difference = sp.simplify(sp.sympify(derived) - claimed)
     if difference != 0:
-        _fail(
+        fail_property(
             f"derived a~b~ = {derived} but Theorem 1 gives {claimed} "
             f"(difference {difference}; tolerance 0, exact rationals)"
         )
@@ -53,18 +53,18 @@ def check_reduced_flow_converges(case: ms.Case, subject: Subject = DEFAULT_SUBJE
         floor = mpmath.mpf(10) ** (-(DPS - 5))
         scale = max(mpmath.mpf(1), abs(mpmath.mpf(sp.N(delta, DPS + 10))), a_tilde**2 + b_tilde**2)
         if trajectory.conserved_drift > floor * scale:
-            _fail(
+            fail_property(
                 f"a^2 - b^2 drifts by {mpmath.nstr(trajectory.conserved_drift, 3)} along the reduced flow "
                 f"(tolerance {mpmath.nstr(floor * scale, 3)} at {DPS} digits)"
             )
         if not trajectory.converged:
-            _fail(
+            fail_property(
                 f"the reduced flow from (a0, b0) = ({a0}, {b0}) did not reach a~b~ = {ode.c_star}: "
                 f"|ab - c*|/c* = {mpmath.nstr(trajectory.distance, 3)} at tau = {mpmath.nstr(trajectory.tau[-1], 4)}"
             )
         error, tolerance = trajectory.limit_error(a_tilde, b_tilde)
         if error > tolerance:
-            _fail(
+            fail_property(
                 f"the reduced flow ends at (a, b) = ({mpmath.nstr(trajectory.a[-1], 12)}, {mpmath.nstr(trajectory.b[-1], 12)}) "
                 f"but the closed form is ({mpmath.nstr(a_tilde, 12)}, {mpmath.nstr(b_tilde, 12)}): relative error "
                 f"{mpmath.nstr(error, 3)} > {mpmath.nstr(tolerance, 3)}"
@@ -99,10 +99,10 @@ def check_degenerate_start_saddle(case: ms.Case, subject: Subject = DEFAULT_SUBJ
         for k in range(1, SADDLE_HORIZON + 1):
             a, b = solver.at(k * unit)
             if abs(a + b) > floor:
-                _fail(f"the reduced flow leaves the line a = -b: a + b = {mpmath.nstr(a + b, 3)} at tau = {k}/(g' c*)")
+                fail_property(f"the reduced flow leaves the line a = -b: a + b = {mpmath.nstr(a + b, 3)} at tau = {k}/(g' c*)")
             bound = abs(mpmath.mpf(sp.N(a0, DPS + 10))) * mpmath.exp(-k) + floor
             if abs(a) > bound:
-                _fail(
+                fail_property(
                     f"from the degenerate start ({a0}, {case.b0}) the reduced flow has |a| = {mpmath.nstr(abs(a), 5)} "
                     f"at tau = {k}/(g' c*), above the decay bound |a0| e^-{k} = {mpmath.nstr(bound, 5)}"
                 )
@@ -116,7 +116,7 @@ def check_degenerate_start_saddle(case: ms.Case, subject: Subject = DEFAULT_SUBJ
         norm = final.norm()
         limit = math.sqrt(2 * case.d) * abs(float(a0)) * math.exp(-SADDLE_HORIZON) + 1e-8
         if norm > limit:
-            _fail(
+            fail_property(
                 f"the full model's population flow from ({a0}, {case.b0}) has norm {norm:.3e} at tau = {tau_end:.4g}, "
                 f"above the saddle bound {limit:.3e}"
             )
@@ -128,10 +128,10 @@ def check_scaling_law(example_: tuple[ms.Case, sp.Rational], subject: Subject = 
     """``x_1 -> s x_1`` maps the derived ``a~b~`` to ``a~b~ / s^2``, exactly."""
     case, s = example_
     scaled = ms.scale_law(case.dist, s)
-    c = _fixed_point(subject, case.T, subject.kappas(case.dist, case.d))
-    c_scaled = _fixed_point(subject, case.T, subject.kappas(scaled, case.d))
+    c = derived_fixed_point(subject, case.T, subject.kappas(case.dist, case.d))
+    c_scaled = derived_fixed_point(subject, case.T, subject.kappas(scaled, case.d))
     if sp.simplify(c_scaled - c / s**2) != 0:
-        _fail(
+        fail_property(
             f"a~b~ = {c} for {case.dist.spec()} but {c_scaled} for {scaled.spec()} (s = {s}); "
             f"expected a~b~/s^2 = {c / s**2} exactly"
         )
@@ -164,14 +164,14 @@ def check_long_context_limit(example_: tuple[ms.Case, int], subject: Subject = D
             bound = mk1 * mk3 * h / mk2**2
             gap = limit - value
             if gap < -slack or gap > bound + slack:
-                _fail(
+                fail_property(
                     f"a~b~(T={T}) = {mpmath.nstr(value, 15)} is {mpmath.nstr(gap, 5)} below kappa1/kappa2 = "
                     f"{mpmath.nstr(limit, 15)}; the derived gap must lie in [0, kappa1 kappa3 h / kappa2^2 = "
                     f"{mpmath.nstr(bound, 5)}] with h = H_(T-2)/(T-2)"
                 )
             values.append(value)
         if values[0] > values[1] + slack:
-            _fail(f"a~b~ decreases from T={T1} ({mpmath.nstr(values[0], 15)}) to T={T2} ({mpmath.nstr(values[1], 15)})")
+            fail_property(f"a~b~ decreases from T={T1} ({mpmath.nstr(values[0], 15)}) to T={T2} ({mpmath.nstr(values[1], 15)})")
 
 
 def check_kappa3_zero_T_independent(example_: tuple[ms.Case, int], subject: Subject = DEFAULT_SUBJECT) -> None:
@@ -179,15 +179,15 @@ def check_kappa3_zero_T_independent(example_: tuple[ms.Case, int], subject: Subj
     case, T2 = example_
     k1, k2, k3 = subject.kappas(case.dist, case.d)
     if k3 != 0:
-        _fail(f"{case.dist.spec()} in d={case.d} should have kappa3 = 0, got {k3}")
+        fail_property(f"{case.dist.spec()} in d={case.d} should have kappa3 = 0, got {k3}")
     for T in (case.T, T2):
-        value = _fixed_point(subject, T, (k1, k2, k3))
+        value = derived_fixed_point(subject, T, (k1, k2, k3))
         if sp.simplify(value - k1 / k2) != 0:
-            _fail(f"a~b~(T={T}) = {value} but kappa3 = 0 should give kappa1/kappa2 = {k1 / k2} for every T")
+            fail_property(f"a~b~(T={T}) = {value} but kappa3 = 0 should give kappa1/kappa2 = {k1 / k2} for every T")
     if isinstance(case.dist, Sparse):
         expected = 1 / case.dist.c**2
         if sp.simplify(k1 / k2 - expected) != 0:
-            _fail(f"sparse c={case.dist.c}: kappa1/kappa2 = {k1 / k2} but the authors' theory line is 1/c^2 = {expected}")
+            fail_property(f"sparse c={case.dist.c}: kappa1/kappa2 = {k1 / k2} but the authors' theory line is 1/c^2 = {expected}")
 
 
 #: Sample sizes and replicates of ``monte-carlo-rate``.

@@ -19,8 +19,8 @@ from mesasym.testing import strategies as ms
 from mesasym.testing.properties.common import (
     DPS,
     MC_Z,
-    _fail,
-    _fixed_point,
+    fail_property,
+    derived_fixed_point,
     ratio_estimate,
 )
 from mesasym.testing.subject import DEFAULT_SUBJECT, Subject
@@ -52,21 +52,21 @@ def check_full_model_population_training(case: ms.Case, subject: Subject = DEFAU
     c_star, a_tilde, b_tilde = _closed_form(subject, case)
     flow = _population_limit(subject, case)
     if not flow.converged:
-        _fail(f"the population flow did not converge: {flow.message} (ab = {flow.ab[-1]:.12g}, a~b~ = {c_star:.12g})")
+        fail_property(f"the population flow did not converge: {flow.message} (ab = {flow.ab[-1]:.12g}, a~b~ = {c_star:.12g})")
     error = abs(flow.ab[-1] - c_star) / c_star
     if error > POPULATION_RTOL:
-        _fail(f"the full model's limit ab = {flow.ab[-1]:.15g} but a~b~ = {c_star:.15g}: relative error {error:.3e} > {POPULATION_RTOL:g}")
+        fail_property(f"the full model's limit ab = {flow.ab[-1]:.15g} but a~b~ = {c_star:.15g}: relative error {error:.3e} > {POPULATION_RTOL:g}")
     tolerance = POPULATION_RTOL * max(1.0, abs(b_tilde / a_tilde), abs(a_tilde / b_tilde))
     error_ab = max(abs(flow.a[-1] - a_tilde) / abs(a_tilde), abs(flow.b[-1] - b_tilde) / abs(b_tilde))
     if error_ab > tolerance:
-        _fail(
+        fail_property(
             f"the full model ends at (a, b) = ({flow.a[-1]:.15g}, {flow.b[-1]:.15g}) but the closed form is "
             f"({a_tilde:.15g}, {b_tilde:.15g}): relative error {error_ab:.3e} > {tolerance:.3e}"
         )
     norms = np.array([flow.parameters_at(i).norm() for i in range(len(flow.tau))])
     off = float(np.max(flow.off_manifold / np.maximum(norms, 1e-300)))
     if off > OFF_MANIFOLD_RTOL:
-        _fail(f"the full model leaves the manifold: max off-manifold / ||theta|| = {off:.3e} > {OFF_MANIFOLD_RTOL:g}")
+        fail_property(f"the full model leaves the manifold: max off-manifold / ||theta|| = {off:.3e} > {OFF_MANIFOLD_RTOL:g}")
 
 
 #: Monte Carlo sample size and number of independent replicates of ``full-model-monte-carlo-training``.
@@ -136,7 +136,7 @@ def check_full_model_monte_carlo_training(case: ms.Case, subject: Subject = DEFA
     se = float(np.std(trained, ddof=1) / math.sqrt(len(trained)))
     tolerance = MC_TRAINING_T_CRITICAL * se + 2e-6 * c_star
     if abs(mean - c_star) > tolerance:
-        _fail(
+        fail_property(
             f"gradient descent on {MC_TRAINING_REPLICATES} samples of {MC_TRAINING_SAMPLES} sequences (lr <= {lr:.3g}, "
             f"tau = {1.2 * tau:.4g}) ends at mean ab = {mean:.8g} (SE {se:.2e}), but a~b~ = {c_star:.8g}: |difference| = "
             f"{abs(mean - c_star):.3e} > {MC_TRAINING_T_CRITICAL:.4g} SE + 2e-6 c* = {tolerance:.3e}"
@@ -166,7 +166,7 @@ def check_corollary1_fresh_sequences(case: ms.Case, subject: Subject = DEFAULT_S
         raise InvalidInputError(f"the {COROLLARY_SEQUENCES} fresh sequences of {case.dist.spec()} are all zero")
     deviation = float(np.sqrt(np.mean(np.abs(model - gd) ** 2))) / scale
     if deviation > POPULATION_RTOL:
-        _fail(
+        fail_property(
             f"on {COROLLARY_SEQUENCES} fresh sequences the trained model deviates from one GD step of size a~b~/(t-1) "
             f"by RMS ratio {deviation:.3e} > {POPULATION_RTOL:g}"
         )
@@ -190,7 +190,7 @@ def check_monte_carlo_rate(case: ms.Case, subject: Subject = DEFAULT_SUBJECT) ->
     :data:`MC_Z` standard errors. A law whose estimate has no noise (exact recovery,
     e.g. sparse or ``d = 1`` Rademacher) must instead give every error below ``1e-12 a~b~``.
     """
-    c_star = float(_fixed_point(subject, case.T, subject.kappas(case.dist, case.d)))
+    c_star = float(derived_fixed_point(subject, case.T, subject.kappas(case.dist, case.d)))
     streams = np.random.SeedSequence(case.seed).spawn(len(MC_RATE_SIZES) * MC_RATE_REPLICATES)
     log_mse, weights = [], []
     all_errors = []
@@ -211,7 +211,7 @@ def check_monte_carlo_rate(case: ms.Case, subject: Subject = DEFAULT_SUBJECT) ->
     if max(abs(e) for e in all_errors) <= 1e-12 * c_star:
         return  # exact recovery: no sampling error at any N
     if len(log_mse) < len(MC_RATE_SIZES):
-        _fail(f"the Monte Carlo error is exactly zero for some N but not others: {all_errors[:4]}")
+        fail_property(f"the Monte Carlo error is exactly zero for some N but not others: {all_errors[:4]}")
     x = np.array([p[0] for p in log_mse])
     y = np.array([p[1] for p in log_mse])
     # weighted least squares: numpy's weights multiply the residuals, so 1/se; the unscaled covariance
@@ -220,7 +220,7 @@ def check_monte_carlo_rate(case: ms.Case, subject: Subject = DEFAULT_SUBJECT) ->
     slope, slope_se = float(slope), float(math.sqrt(covariance[0, 0]))
     if abs(slope + 1.0) > MC_Z * slope_se:
         rms = [math.sqrt(math.exp(v)) for v in y]
-        _fail(
+        fail_property(
             f"log MSE falls with slope {slope:.3f} +- {slope_se:.3f} in log N (1/sqrt(N) needs -1, tolerance "
             f"{MC_Z:g} SE); RMS errors {', '.join(f'{r:.2e}' for r in rms)} at N = {', '.join(map(str, MC_RATE_SIZES))}"
         )

@@ -38,7 +38,7 @@ def rationals(
     return base.map(lambda f: sp.Rational(f.numerator, f.denominator))
 
 
-def _positive(min_value: Any, max_value: Any, max_denominator: int = 8) -> st.SearchStrategy[sp.Rational]:
+def positive_numbers(min_value: Any, max_value: Any, max_denominator: int = 8) -> st.SearchStrategy[sp.Rational]:
     if Fraction(str(min_value)) <= 0:
         raise InvalidInputError(f"min_value={min_value!r} must be positive for a scale parameter")
     return rationals(min_value, max_value, max_denominator=max_denominator)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from mesasym.errors import InvalidInputError
 from mesasym.laws import BernoulliGaussian, Discrete, DiscreteVectorLaw, Gaussian, InitialTokenDistribution, Laplace, Mixture, Rademacher, ShiftedGaussian, Sparse, StudentT, Uniform
-from mesasym.testing.strategies.numbers import LawStrategy, _positive, rationals
+from mesasym.testing.strategies.numbers import LawStrategy, positive_numbers, rationals
 
 
 #: Family names :func:`satisfying_laws` can draw (``exclude`` takes a subset).
@@ -39,25 +39,25 @@ SATISFYING_FAMILIES: tuple[str, ...] = (
 @functools.lru_cache(maxsize=64)
 def gaussian_laws(min_sigma: Any = "1/4", max_sigma: Any = 2) -> LawStrategy:
     """``N(0, sigma^2 I_d)`` with rational ``sigma``."""
-    return _positive(min_sigma, max_sigma).map(Gaussian)
+    return positive_numbers(min_sigma, max_sigma).map(Gaussian)
 
 
 @functools.lru_cache(maxsize=64)
 def uniform_laws(min_w: Any = "1/4", max_w: Any = 3) -> LawStrategy:
     """I.i.d. coordinates uniform on ``[-w, w]``."""
-    return _positive(min_w, max_w).map(Uniform)
+    return positive_numbers(min_w, max_w).map(Uniform)
 
 
 @functools.lru_cache(maxsize=64)
 def rademacher_laws(min_s: Any = "1/4", max_s: Any = 2) -> LawStrategy:
     """I.i.d. coordinates ``+-s``."""
-    return _positive(min_s, max_s).map(Rademacher)
+    return positive_numbers(min_s, max_s).map(Rademacher)
 
 
 @functools.lru_cache(maxsize=64)
 def laplace_laws(min_scale: Any = "1/4", max_scale: Any = 1) -> LawStrategy:
     """I.i.d. Laplace coordinates (``E x^6 = 720 scale^6``)."""
-    return _positive(min_scale, max_scale).map(Laplace)
+    return positive_numbers(min_scale, max_scale).map(Laplace)
 
 
 @functools.lru_cache(maxsize=64)
@@ -75,20 +75,20 @@ def student_t_laws(min_nu: Any = "25/4", max_nu: Any = 30) -> LawStrategy:
 @functools.lru_cache(maxsize=64)
 def bernoulli_gaussian_laws() -> LawStrategy:
     """Each coordinate ``N(0, sigma^2)`` with probability ``p``, else 0."""
-    return st.builds(BernoulliGaussian, p=rationals("1/8", 1, exclude_zero=True), sigma=_positive("1/4", 2))
+    return st.builds(BernoulliGaussian, p=rationals("1/8", 1, exclude_zero=True), sigma=positive_numbers("1/4", 2))
 
 
 @functools.lru_cache(maxsize=64)
 def centred_shifted_gaussian_laws() -> LawStrategy:
     """The ``shifted-gaussian`` family at ``mu = 0`` (its only satisfying member)."""
-    return _positive("1/4", 2).map(lambda sigma: ShiftedGaussian(mu=0, sigma=sigma))
+    return positive_numbers("1/4", 2).map(lambda sigma: ShiftedGaussian(mu=0, sigma=sigma))
 
 
 @functools.lru_cache(maxsize=64)
 def symmetric_discrete_laws(max_atoms: int = 3, zero_atom: bool = True) -> LawStrategy:
     """I.i.d. coordinates on ``{+-v_1, ..., +-v_k}`` (and possibly 0), ``+v`` and ``-v`` equally likely."""
     pairs = st.lists(
-        st.tuples(_positive("1/4", 3, 4), st.integers(1, 5)), min_size=1, max_size=max_atoms, unique_by=lambda p: p[0]
+        st.tuples(positive_numbers("1/4", 3, 4), st.integers(1, 5)), min_size=1, max_size=max_atoms, unique_by=lambda p: p[0]
     )
     zero_weights = st.integers(0, 3) if zero_atom else st.just(0)
 
@@ -109,7 +109,7 @@ def symmetric_discrete_laws(max_atoms: int = 3, zero_atom: bool = True) -> LawSt
 @functools.lru_cache(maxsize=64)
 def sparse_laws(min_c: Any = "1/4", max_c: Any = 2) -> LawStrategy:
     """``x_1 = +-c e_J`` (``J`` uniform, fair sign): ``kappa_3 = 0``."""
-    return _positive(min_c, max_c).map(Sparse)
+    return positive_numbers(min_c, max_c).map(Sparse)
 
 
 @functools.lru_cache(maxsize=64)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from mesasym.errors import InvalidInputError
 from mesasym.laws import Discrete, DiscreteVectorLaw, InitialTokenDistribution, Mixture, Ones, ShiftedGaussian
-from mesasym.testing.strategies.numbers import LawStrategy, _positive, rationals
+from mesasym.testing.strategies.numbers import LawStrategy, positive_numbers, rationals
 from mesasym.testing.strategies.satisfying import iid_symmetric_laws, kappa3_zero_laws, satisfying_laws, symmetric_discrete_laws
 
 
@@ -24,7 +24,7 @@ from mesasym.testing.strategies.satisfying import iid_symmetric_laws, kappa3_zer
 def shifted_laws() -> LawStrategy:
     """``N(mu 1, sigma^2 I)`` with ``mu != 0`` (Assumption 2's mean-zero part fails)."""
     return st.builds(
-        ShiftedGaussian, mu=rationals(-1, 1, exclude_zero=True), sigma=_positive("1/4", 2)
+        ShiftedGaussian, mu=rationals(-1, 1, exclude_zero=True), sigma=positive_numbers("1/4", 2)
     )
 
 

@@ -1,8 +1,9 @@
-"""``capability --process SPEC``: does the trained model recover an AR process with another transition law?
+"""Recovery decided on the trained full model itself, for any law of ``W`` (a piece of
+:func:`mesasym.compare.capability.assess_capability`).
 
-For the paper's law the verdict is derived symbolically (:mod:`mesasym.compare.capability`). For another
-law of ``W`` it is decided on the trained full model itself: the full model (every entry free) is
-trained by the exact population gradient flow with the law's phase moments
+For the paper's uniform phases the verdict is derived symbolically (:func:`~mesasym.compare.capability.decide_recovery`);
+for another law of ``W`` the derivation does not apply and the verdict is decided here: the full model
+(every entry free) is trained by the exact population gradient flow with the law's phase moments
 (:mod:`mesasym.numeric.population`) from the Assumption-1 start, and
 
 * the **exact** criterion: the population loss at the limit relative to the loss of the zero
@@ -31,14 +32,22 @@ from mesasym.numeric.population.flow import population_flow
 from mesasym.numeric.population.objective import PopulationObjective
 from mesasym.numeric.sequences import sample_sequences
 
-__all__ = ["ProcessCapability", "process_capability", "RECOVERY_RTOL"]
+__all__ = ["TrainedCapability", "trained_capability", "is_recovered", "RECOVERY_RTOL", "TRAINED_MAX_D", "TRAINED_MAX_T"]
 
 #: ``L(theta*) / L(0)`` below which the process counts as recovered (see the module docstring).
 RECOVERY_RTOL = 1e-10
+#: Largest ``d`` and ``T`` of the trained verdict (the population engine with a law's phase tables).
+TRAINED_MAX_D = 8
+TRAINED_MAX_T = 200
+
+
+def is_recovered(relative_loss: float) -> bool:
+    """The exact criterion: ``L(theta*) / L(0) <= RECOVERY_RTOL``."""
+    return bool(relative_loss <= RECOVERY_RTOL)
 
 
 @dataclass(frozen=True)
-class ProcessCapability:
+class TrainedCapability:
     """The trained full model's capability on one law of ``x_1`` and one law of ``W``."""
 
     process: str
@@ -70,11 +79,14 @@ def _trained(dist, d: int, T: int, process, start) -> tuple[PopulationObjective,
     return objective, population_flow(objective, start)
 
 
-def process_capability(
+def trained_capability(
     dist, process, d: int, T: int, n: int, rng: np.random.Generator, start: tuple[float, float] = (0.1, 0.1)
-) -> ProcessCapability:
+) -> TrainedCapability:
     """Train the full model on the exact population loss of ``(dist, process)`` and measure recovery."""
-    require(d <= 8 and T <= 200, f"capability --process needs d <= 8 and T <= 200 (population engine), got d={d}, T={T}")
+    require(
+        d <= TRAINED_MAX_D and T <= TRAINED_MAX_T,
+        f"capability --process needs d <= {TRAINED_MAX_D} and T <= {TRAINED_MAX_T} (population engine), got d={d}, T={T}",
+    )
     require(isinstance(n, int) and n >= 2, f"n={n!r} must be an integer >= 2 (fresh test sequences)")
     law = parse_process(process)
     objective, flow = _trained(dist, d, T, law, start)
@@ -93,7 +105,7 @@ def process_capability(
         ratio = np.real(prediction / truth)
     ratio = ratio[np.isfinite(ratio)]
     norm = flow.final.norm()
-    return ProcessCapability(
+    return TrainedCapability(
         process=law.spec(),
         dist=dist.spec(),
         d=d,
@@ -105,9 +117,9 @@ def process_capability(
         loss=loss,
         loss_zero=float(zero),
         relative_loss=loss / zero,
-        recovers=bool(loss / zero <= RECOVERY_RTOL),
+        recovers=is_recovered(loss / zero),
         paper_law_relative_loss=paper_relative,
-        paper_law_recovers=bool(paper_relative <= RECOVERY_RTOL),
+        paper_law_recovers=is_recovered(paper_relative),
         samples=n,
         last_mse=mse,
         last_mse_se=mse_se,
