@@ -71,11 +71,6 @@ def test_a_wrong_import_breaks_a_contract(tmp_path: Path, module: str, wrong_imp
     assert any(broken_contract in part for part in broken), report
 
 
-# Modules another branch deletes (issue 21, item 1: the process path goes); until then they import
-# private helpers of compare/fixed_point.py. Remove this entry when the module is gone.
-_LEAVING = {"mesasym.compare.process_fixed_point"}
-
-
 def _module_name(path: Path, root: Path) -> str:
     return ".".join(path.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
 
@@ -86,8 +81,6 @@ def private_imports_across_modules(root: Path = ROOT) -> list[str]:
     found = []
     for path in sorted((root / "mesasym").rglob("*.py")):
         module = _module_name(path, root)
-        if module in _LEAVING:
-            continue
         package = module if path.name == "__init__.py" else module.rpartition(".")[0]
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("mesasym"):

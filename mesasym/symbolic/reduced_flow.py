@@ -78,19 +78,16 @@ class ReducedFlow:
 
 
 def _validate_T_d(T: object, d: object) -> tuple[sp.Expr, sp.Expr]:
-    if isinstance(T, sp.Symbol):
-        T_val = T
-    else:
-        if isinstance(T, bool) or not isinstance(T, (int, sp.Integer)) or int(T) < 3:
-            raise InvalidInputError(f"T={T!r} must be an integer >= 3")
-        T_val = sp.Integer(int(T))
-    if isinstance(d, sp.Symbol):
-        d_val = d
-    else:
-        if isinstance(d, bool) or not isinstance(d, (int, sp.Integer)) or int(d) < 1:
-            raise InvalidInputError(f"d={d!r} must be an integer >= 1")
-        d_val = sp.Integer(int(d))
-    return T_val, d_val
+    return _integer_or_symbol(T, "T", 3), _integer_or_symbol(d, "d", 1)
+
+
+def _integer_or_symbol(value: object, name: str, minimum: int) -> sp.Expr:
+    """A SymPy symbol as it is, else an integer ``>= minimum`` as a SymPy integer."""
+    if isinstance(value, sp.Symbol):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, sp.Integer)) or int(value) < minimum:
+        raise InvalidInputError(f"{name}={value!r} must be an integer >= {minimum}")
+    return sp.Integer(int(value))
 
 
 def _substitutions(d: sp.Expr, kappas: tuple | None, second_moment: sp.Expr | None) -> dict:
