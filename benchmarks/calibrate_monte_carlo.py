@@ -1,104 +1,111 @@
-"""Calibration of ``check-fixed-point --engine monte-carlo`` over many seeds.
+"""Calibration of ``check-fixed-point --engine monte-carlo``: false alarms, coverage, power.
 
-Run ``python benchmarks/calibrate_monte_carlo.py [--seeds N] [--setting SPEC ...]`` from the
-project root. Each ``SPEC`` is ``dist,d,T,samples`` (``dist`` may not contain commas);
-without ``--setting`` the two documented settings run (a light-tailed and a heavy-tailed
-law). For every setting it runs :func:`mesasym.compare.fixed_point.verify_fixed_point`
-at seeds ``0..N-1`` and prints, against the derived ``a~b~``:
+The runs are a sweep (``studies/mc-calibration.toml``: 40 seeds at the command's default Monte
+Carlo setting, Gaussian ``d = 5, T = 50``, 20,000 sequences, and at ``d = 2, T = 10`` with
+20,000 and 2,000 sequences)::
 
-* the mean deviation of the trained ``ab`` (uncorrected) and of the bias-corrected
-  ``numeric.ab``, each with the standard error of the mean over seeds and the ratio ``z``;
-* the empirical coverage of the reported 95 % interval ``ab +- t_{0.975, G-1} SE``, with
-  the binomial standard error ``sqrt(0.95 * 0.05 / N)``;
-* the share of seeds whose ``numeric-ab`` check passed at the false-alarm rate (default 1 %);
-* the mean ``numeric.detectable_relative_error`` and the share of seeds that reject a
-  deliberately wrong target ``a~b~ (1 + 2 detectable)`` at that rate;
-* the time per seed.
+    NUMBA_NUM_THREADS=1 mesasym sweep studies/mc-calibration.toml --out docs/studies/mc-calibration --workers 1
+    python benchmarks/calibrate_monte_carlo.py docs/studies/mc-calibration
 
-The figures in docs/check-fixed-point.md ("Calibration") come from this script.
+Every run is a correct implementation checked against the exact ``a~b~``, so every failed
+``independent`` row is a false alarm. For each setting this prints, with
+:func:`mesasym.compare.monte_carlo.calibration` (rates as ``k/N = p +- binomial SE``, and
+the one-sided 95 % Clopper-Pearson upper bound):
+
+* the false-alarm rate (any independent row, and per row) -- the promise is at most ``2 alpha``;
+* the coverage of the stated ``1 - alpha`` interval ``numeric.interval`` -- at least ``1 - 2 alpha``;
+* the power: the share of runs that reject ``a~b~ (1 +- detectable_relative_error)``
+  (stated: 0.9);
+* the studentized deviations ``t = (ab - a~b~)/SE`` (mean, sd, mean of ``t^2``; Student-t
+  with 9 degrees of freedom has 0, 1.13, 1.29), the spread of ``ab`` over seeds against the
+  root mean square of the reported SE (1 if the SE is right on average), the mean raw and corrected relative gaps
+  with their standard errors over seeds, and the wall time per run.
+
+The figures in docs/check-fixed-point.md ("Calibration") and docs/studies.md come from it.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-import time
+from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 
 from mesasym.compare import monte_carlo as mc
-from mesasym.compare.fixed_point import FixedPointSettings, verify_fixed_point
+from mesasym.sweep.spec import load_spec
+from mesasym.sweep.store import read_table
 
-DEFAULT_SETTINGS = ("gaussian:sigma=1,2,10,2000", "laplace:scale=1,2,10,2000")
+ROWS = ("numeric-ab", "trajectory", "corollary-1")
 
 
-def calibrate(dist: str, d: int, T: int, samples: int, seeds: int, alpha: float = 0.01) -> dict[str, float]:
-    """Run the Monte Carlo check at ``seeds`` seeds; return the figures listed in the module docstring."""
-    deviations, raw, inside, passed, rejected, detectable = [], [], [], [], [], []
-    start = time.perf_counter()
-    for seed in range(seeds):
-        settings = FixedPointSettings(
-            T=T, d=d, dist=dist, engine="monte-carlo", samples=samples, seed=seed, dps=30, alpha=alpha, test_sequences=20
+def runs_of(rows: list[dict]) -> list[mc.CalibrationRun]:
+    """The :class:`~mesasym.compare.monte_carlo.CalibrationRun` of every finished sweep row."""
+    out = []
+    for row in rows:
+        failed = tuple(
+            name for name in ROWS if row.get(f"checks.{name}.kind") == "independent" and row.get(f"checks.{name}.passed") is False
         )
-        report = verify_fixed_point(settings)
-        numeric = report.to_dict()["numeric"]
-        c_star = float(report.c_star_mp)
-        se, G = numeric["standard_error"], numeric["replicates"]
-        deviations.append(numeric["ab"] - c_star)
-        raw.append(numeric["ab_trained"] - c_star)
-        inside.append(abs(numeric["ab"] - c_star) <= mc.t_quantile(0.05, G - 1) * se)
-        passed.append(next(c for c in report.checks if c.name == "numeric-ab").passed)
-        wrong = c_star * (1 + 2 * numeric["detectable_relative_error"])
-        rejected.append(abs(numeric["ab"] - wrong) > mc.t_quantile(alpha, G - 1) * se)
-        detectable.append(numeric["detectable_relative_error"])
-    n = len(deviations)
-
-    def mean_sem(values: list[float]) -> tuple[float, float]:
-        array = np.asarray(values)
-        return float(array.mean()), float(array.std(ddof=1) / math.sqrt(n))
-
-    bias, bias_sem = mean_sem(deviations)
-    raw_bias, raw_sem = mean_sem(raw)
-    return {
-        "c_star": c_star,
-        "seeds": n,
-        "bias": bias,
-        "bias_sem": bias_sem,
-        "raw_bias": raw_bias,
-        "raw_sem": raw_sem,
-        "coverage95": float(np.mean(inside)),
-        "coverage_binomial_se": math.sqrt(0.95 * 0.05 / n),
-        "passed": float(np.mean(passed)),
-        "detectable": float(np.mean(detectable)),
-        "rejected_wrong_target": float(np.mean(rejected)),
-        "seconds_per_seed": (time.perf_counter() - start) / n,
-    }
+        out.append(
+            mc.CalibrationRun(
+                estimate=row["numeric.ab"],
+                standard_error=row["numeric.standard_error"],
+                df=int(row["numeric.replicates"]) - 1,
+                reference=row["fixed_point.ab"],
+                detectable=row["numeric.detectable_relative_error"],
+                failed=failed,
+            )
+        )
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=24)
-    parser.add_argument("--alpha", type=float, default=0.01)
-    parser.add_argument("--setting", action="append", help="dist,d,T,samples (repeatable)")
+    parser.add_argument("table", help="the sweep's output directory (docs/studies/mc-calibration)")
+    parser.add_argument("--markdown", action="store_true", help="also print the docs' table rows")
     args = parser.parse_args()
-    for spec in args.setting or DEFAULT_SETTINGS:
-        dist, d, T, samples = spec.rsplit(",", 3)
-        r = calibrate(dist, int(d), int(T), int(samples), args.seeds, args.alpha)
-        print(f"== {dist}, d={d}, T={T}, samples={samples}, seeds 0..{args.seeds - 1}, alpha={args.alpha:g} ==")
-        print(f"a~b~                                  : {r['c_star']:.6g}")
-        print(
-            f"trained ab - a~b~ (uncorrected)       : {r['raw_bias']:+.5f} +- {r['raw_sem']:.5f} "
-            f"(z = {r['raw_bias'] / r['raw_sem']:+.2f}; {r['raw_bias'] / r['c_star']:+.2%} of a~b~)"
+    lines = []
+    wanted = {point.point_id for point in load_spec(Path(args.table) / "spec.toml").points()}
+    settings: dict[tuple, list[dict]] = defaultdict(list)
+    for row in read_table(args.table):
+        if row.get("status") == "done" and row["point_id"] in wanted:  # only the spec's points
+            settings[(row["settings.d"], row["settings.T"], row["settings.samples"])].append(row)
+    for (d, T, samples), rows in sorted(settings.items()):
+        alpha = rows[0]["numeric.alpha"]
+        summary = mc.calibration(runs_of(rows), alpha, ROWS)
+        seeds = sorted(int(r["settings.seed"]) for r in rows)
+        raw = np.array([(r["numeric.ab_trained"] - r["fixed_point.ab"]) / r["fixed_point.ab"] for r in rows])
+        gap = np.array([(r["numeric.ab"] - r["fixed_point.ab"]) / r["fixed_point.ab"] for r in rows])
+        sem = math.sqrt(len(rows))
+        print(f"== gaussian:sigma=1, d={d}, T={T}, samples={samples}, alpha={alpha:g}, {len(rows)} seeds ({seeds[0]}..{seeds[-1]}) ==")
+        print(f"false alarm, any independent row : {summary['false_alarm']}   (promise <= {2 * alpha:g})")
+        for name in ROWS:
+            print(f"false alarm, {name:<19} : {summary[f'false_alarm_{name}']}")
+        print(f"coverage of the {1 - alpha:.0%} interval     : {summary['coverage']}   (promise >= {1 - 2 * alpha:g})")
+        print(f"power at +detectable error      : {summary['power_up']}   (stated {mc.DETECTION_POWER:g})")
+        print(f"power at -detectable error      : {summary['power_down']}")
+        print(f"t = (ab - a~b~)/SE              : mean {summary['mean_t']:+.2f}, sd {summary['sd_t']:.2f}, mean t^2 {summary['mean_t2']:.2f}")
+        print(f"raw (trained) gap / a~b~        : {raw.mean():+.4f} +- {raw.std(ddof=1) / sem:.4f}")
+        print(f"corrected gap / a~b~            : {gap.mean():+.4f} +- {gap.std(ddof=1) / sem:.4f}")
+        se = np.array([r["numeric.standard_error"] for r in rows])
+        spread = np.array([r["numeric.ab"] for r in rows]).std(ddof=1)
+        print(f"sd of ab over seeds / RMS of SE  : {spread / math.sqrt(np.mean(se**2)):.2f} (SE/a~b~ from {se.min() / rows[0]['fixed_point.ab']:.4f} to {se.max() / rows[0]['fixed_point.ab']:.4f})")
+        print(f"mean SE / a~b~, detectable      : {np.mean([r['numeric.standard_error'] / r['fixed_point.ab'] for r in rows]):.4f}, "
+              f"{np.mean([r['numeric.detectable_relative_error'] for r in rows]):.2%}")
+        print(f"wall time per run               : {np.mean([r['wall_seconds'] for r in rows]):.1f} s")
+        rate = lambda key: f"{summary[key].value:.3f} ± {summary[key].standard_error:.3f}"  # noqa: E731
+        lines.append(
+            f"| `d = {d}`, `T = {T}`, `n = {samples}` | {len(rows)} | {summary['false_alarm'].count} ({rate('false_alarm')}; "
+            f"≤ {summary['false_alarm'].upper95:.3f}) | {rate('coverage')} | {rate('power_up')} / {rate('power_down')} | "
+            f"{summary['mean_t']:+.2f}, {summary['sd_t']:.2f}, {summary['mean_t2']:.2f} | {gap.mean():+.4f} ± {gap.std(ddof=1) / sem:.4f} "
+            f"(raw {raw.mean():+.4f}) | {np.mean([r['numeric.detectable_relative_error'] for r in rows]):.1%} | "
+            f"{np.mean([r['wall_seconds'] for r in rows]):.0f} s |"
         )
-        print(
-            f"numeric.ab - a~b~ (jackknife)         : {r['bias']:+.5f} +- {r['bias_sem']:.5f} "
-            f"(z = {r['bias'] / r['bias_sem']:+.2f}; {r['bias'] / r['c_star']:+.2%} of a~b~)"
-        )
-        print(f"coverage of the 95 % interval         : {r['coverage95']:.3f} (binomial SE {r['coverage_binomial_se']:.3f})")
-        print(f"numeric-ab passed at alpha            : {r['passed']:.3f}")
-        print(f"mean detectable relative error        : {r['detectable']:.2%}")
-        print(f"wrong target a~b~(1 + 2 detectable)   : rejected in {r['rejected_wrong_target']:.0%} of seeds")
-        print(f"time per seed                         : {r['seconds_per_seed']:.1f} s")
+    if args.markdown:
+        print("| setting | seeds | false alarms (rate ± binomial SE; 95 % upper) | coverage of the 99 % interval | power at ± detectable error | t: mean, sd, mean t² | corrected gap / ãb̃ (raw) | detectable error | wall time per run |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        print("\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -52,7 +52,7 @@ MC_SMALL = ["--T", "6", "--d", "2", "--engine", "monte-carlo", "--samples", "200
 
 def test_process_monte_carlo_has_the_papers_rows_and_evidence(capsys) -> None:
     """--process with --engine monte-carlo runs the same Monte Carlo path as the paper's law: the same numeric
-    rows with the same kinds, the grouped jackknife with the requested --replicates and --alpha, and the
+    rows with the same kinds, the replicate estimate with the requested --replicates and --alpha, and the
     power statement (damped:r=0.8 keeps the manifold invariant, so the closed form is the reference)."""
     status, data = _json(capsys, ["check-fixed-point", *MC_SMALL, "--process", "damped:r=0.8"])
     paper_status, paper = _json(capsys, ["check-fixed-point", *MC_SMALL])
@@ -65,7 +65,7 @@ def test_process_monte_carlo_has_the_papers_rows_and_evidence(capsys) -> None:
     assert rows(data) == rows(paper) and len(rows(data)) == len(numeric_rows)
     assert set(data["numeric"]) == set(paper["numeric"])
     evidence = data["numeric"]
-    assert evidence["correction"] == "grouped jackknife" and evidence["replicates"] == 5 and evidence["alpha"] == 0.05
+    assert evidence["correction"] == "independent replicates, 1/n bias model" and evidence["replicates"] == 5 and evidence["alpha"] == 0.05
     assert len(evidence["replicate_ab"]) == 5 and 0 < evidence["detectable_relative_error"] < 1
     check = {c["name"]: c for c in data["checks"]}["numeric-ab"]
     assert "4 degrees of freedom" in check["reason"] and "false-alarm rate 0.05" in check["reason"]
@@ -129,7 +129,7 @@ def test_explore_with_a_process_names_it_and_uses_its_manifold_optimum(capsys) -
 @pytest.mark.parametrize("spec", ["roots:k=4"])
 def test_check_fixed_point_monte_carlo_for_roots_and_von_mises(capsys, spec: str) -> None:
     """Monte Carlo GD on sequences of the law against the closed form (roots:k=4, invariant), within the
-    check's Student-t band of the grouped jackknife, at the default --replicates and --alpha.
+    check's Student-t band of the replicate estimate, at the default --replicates and --alpha.
     (von-mises:kappa=2 passes too but its automatic schedule -- 3x the population flow's slow
     off-manifold convergence time -- takes several minutes, beyond the slow-test budget.)"""
     status, data = _json(
@@ -138,7 +138,7 @@ def test_check_fixed_point_monte_carlo_for_roots_and_von_mises(capsys, spec: str
     assert status == 0
     checks = {c["name"]: c for c in data["checks"]}
     assert checks["numeric-ab"]["passed"] and abs(checks["numeric-ab"]["value"]) <= checks["numeric-ab"]["tolerance"]
-    assert data["numeric"]["correction"] == "grouped jackknife" and len(data["numeric"]["replicate_ab"]) == 10
+    assert data["numeric"]["correction"] == "independent replicates, 1/n bias model" and len(data["numeric"]["replicate_ab"]) == 10
 
 
 def test_process_start_at_the_origin_is_a_verdict_not_an_internal_error(capsys) -> None:

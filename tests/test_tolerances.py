@@ -38,7 +38,7 @@ from mesasym.compare.capability import CapabilityReport, PositionCheck, Position
 from mesasym.compare.capability_trained import is_recovered
 from mesasym.compare import monte_carlo as mc
 from mesasym.compare.fixed_point import corollary_row, numeric_rows, reduced_checks
-from mesasym.compare.fixed_point_numeric import jackknife_estimate
+from mesasym.compare.fixed_point_numeric import floored_estimate
 from mesasym.compare.fixed_point_reduction import invariance_row, loss_row
 from mesasym.compare.trajectory import monte_carlo_trajectory, population_trajectory
 from mesasym.laws import parse_distribution
@@ -110,8 +110,8 @@ def _se_floor() -> list[bool]:
     the floor, past the Student-t quantile 3.25 (9 degrees of freedom, alpha 0.01); loosened tenfold, 0.5."""
     quantile = mc.t_quantile(report.MC_ALPHA, report.MC_REPLICATES - 1)
     off = C_STAR * (1 + 5e-12)
-    jack = jackknife_estimate(off, [off] * report.MC_REPLICATES)
     base = _monte_carlo(0.0)
+    jack = floored_estimate(off, [off] * report.MC_REPLICATES, base.detail["samples"])
     numeric = replace(base, estimate=jack.estimate, detail={**base.detail, "standard_error": jack.standard_error})
     gd_map = monte_carlo_trajectory(np.zeros(2), np.zeros(2), 0.1, 1, "1/5", "1/10", "1/10")["map_ab"]
     moved = monte_carlo_trajectory(gd_map * (1 + np.array([0.0, 5e-12])), np.zeros(2), 0.1, 1, "1/5", "1/10", "1/10")
@@ -208,7 +208,7 @@ TOLERANCES: dict[str, Tolerance] = {
 SETTINGS: dict[str, str] = {
     "fixed_point_report.POPULATION_MAX_D": "engine limit: refuses work before it starts, decides no verdict",
     "fixed_point_report.POPULATION_MAX_T": "engine limit: refuses work before it starts",
-    "fixed_point_report.MC_REPLICATES": "number of jackknife groups: the degrees of freedom of the estimate, not a threshold",
+    "fixed_point_report.MC_REPLICATES": "number of replicates: the degrees of freedom of the estimate, not a threshold",
     "fixed_point_reduction.PROCESS_MAX_T": "engine limit of the symbolic closed form for a law of W (cost)",
     "capability_trained.TRAINED_MAX_D": "engine limit of the trained capability verdict",
     "capability_trained.TRAINED_MAX_T": "engine limit of the trained capability verdict",

@@ -9,6 +9,7 @@ and only checks downstream of it, fail.
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 import pytest
@@ -177,10 +178,13 @@ def test_monte_carlo_engine_agrees_within_its_standard_error() -> None:
     assert report.verdict == "verified", checks
     detail = report.numeric.detail
     assert detail["standard_error"] > 0 and len(detail["replicate_ab"]) == detail["replicates"] == 10
-    # the verdict uses the jackknife estimate: G theta - (G - 1) mean(leave-one-group-out)
-    jack = 10 * detail["ab_trained"] - 9 * sum(detail["replicate_ab"]) / 10
-    assert report.numeric.ab_estimate == pytest.approx(jack, rel=1e-12)
-    assert detail["bias_estimate"] == pytest.approx(detail["ab_trained"] - jack, abs=1e-12)
+    # the verdict uses the replicate estimate: theta - (mean of the 10 groups trained alone - theta) / (10 - 1)
+    corrected = detail["ab_trained"] - (sum(detail["replicate_ab"]) / 10 - detail["ab_trained"]) / 9
+    assert report.numeric.ab_estimate == pytest.approx(corrected, rel=1e-12)
+    assert detail["bias_estimate"] == pytest.approx(detail["ab_trained"] - corrected, abs=1e-12)
+    spread = float(np.std(detail["replicate_ab"], ddof=1)) / math.sqrt(10)
+    assert detail["standard_error"] == pytest.approx(spread, rel=1e-12)
+    assert detail["interval"][0] < report.numeric.ab_estimate < detail["interval"][1]
     assert 0 < detail["detectable_relative_error"] < 1
 
 
@@ -193,7 +197,7 @@ def test_monte_carlo_standard_error_includes_the_off_manifold_fit() -> None:
     report = verify_fixed_point(settings)
     assert report.verdict == "verified", _by_name(report)
     assert report.numeric.final_ab != pytest.approx(0.5, abs=1e-3)  # the fit really moved ab
-    assert len(report.numeric.detail["replicate_ab"]) == verification.MC_REPLICATES
+    assert len(report.numeric.detail["replicate_ab"]) == FixedPointSettings().replicates
     assert checks_by_kind(report)["off-manifold"] == "info" and _by_name(report)["off-manifold"].passed is None
 
 
@@ -201,8 +205,8 @@ def test_monte_carlo_standard_error_includes_the_off_manifold_fit() -> None:
 def test_monte_carlo_numeric_check_fails_on_a_mis_scaled_sample(monkeypatch: pytest.MonkeyPatch) -> None:
     original = fixed_point_numeric.sample_sequences
 
-    def scaled(dist, n, T, d, rng, *args):
-        sample = original(dist, n, T, d, rng, *args)
+    def scaled(dist, n, T, d, rng, *args, **kwargs):
+        sample = original(dist, n, T, d, rng, *args, **kwargs)
         return dataclasses.replace(sample, X=1.5 * sample.X)  # the data no longer follow the law: ab -> ab / 2.25
 
     monkeypatch.setattr(fixed_point_numeric, "sample_sequences", scaled)

@@ -65,7 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     O.add_int(
         parser, "--replicates", minimum=2, maximum=100, default=MC_REPLICATES,
-        help="Monte Carlo jackknife groups (each training is repeated without one group)",
+        help="Monte Carlo replicates: disjoint groups of the sample, each trained alone (standard error, bias model)",
     )
     O.add_process(parser)
     O.add_seed(parser)
@@ -204,9 +204,9 @@ def _check_numeric_range(args: argparse.Namespace) -> None:
     O.require_process_budget(getattr(args, "process", None), args.T)
     if args.engine == "monte-carlo" or d > 8:
         O.require_sequence_budget(args.samples, args.T, d, "--samples")
-        if args.steps is not None:  # the training and its jackknife: G trainings on (G-1)/G of the sample, ~G in all
+        if args.steps is not None:  # the training and its replicates: G trainings on 1/G of the sample, ~2 in all
             O.require_training_budget(
-                args.samples, args.T, d, args.replicates * args.steps, "--samples with --steps and --replicates"
+                args.samples, args.T, d, 2 * args.steps, "--samples with --steps"
             )
 
 

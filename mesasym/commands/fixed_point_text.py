@@ -123,7 +123,7 @@ def _model_lines(report: Any, data: dict[str, Any]) -> list[str]:
     if "bias_estimate" in numeric:
         lines += [
             f"{pad}trained ab = {numeric['ab_trained']:.15g}, a = {numeric['a']:.15g}, b = {numeric['b']:.15g}",
-            f"{pad}jackknife over {numeric['replicates']} groups: ab = {numeric['ab']:.6g} "
+            f"{pad}{numeric['replicates']} independent replicates: ab = {numeric['ab']:.6g} "
             f"(bias {numeric['bias_estimate']:+.3g} removed), standard error {numeric['standard_error']:.2g}",
         ]
         detectable = numeric.get("detectable_relative_error")

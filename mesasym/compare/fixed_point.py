@@ -399,10 +399,11 @@ def numeric_rows(
             abs(z) <= quantile,
             estimate - c_star,
             quantile * se,
-            f"bias-corrected ab (grouped jackknife over {G} groups of the {numeric.detail['samples']} sequences; "
-            f"trained ab {numeric.final_ab:.6g}, estimated bias {numeric.detail['bias_estimate']:+.3g}) minus {target} "
-            f"against {quantile:.2f} jackknife standard errors (SE = {se:.3g}; two-sided Student-t, {G - 1} degrees "
-            f"of freedom, false-alarm rate {alpha:g}); |t| = {abs(z):.2f}; detects a relative error in {target} of "
+            f"bias-corrected ab ({mc.CORRECTION}: the training repeated on each of {G} disjoint groups of the "
+            f"{numeric.detail['samples']} sequences; trained ab {numeric.final_ab:.6g}, estimated bias "
+            f"{numeric.detail['bias_estimate']:+.3g}) minus {target} against {quantile:.2f} standard errors of the "
+            f"replicate mean (SE = {se:.3g}; two-sided Student-t, {G - 1} degrees of freedom, false-alarm rate "
+            f"{alpha:g}); |t| = {abs(z):.2f}; detects a relative error in {target} of "
             f"{numeric.detail['detectable_relative_error']:.3g} with probability {mc.DETECTION_POWER:g}",
             "independent",
             relation="abs<=",
@@ -447,42 +448,38 @@ def trajectory_row(
             "(+ atol) and the flow contracts, so the global error is at most steps x (rtol + atol/scale)",
             "independent",
         ), curve
-    estimates, errors = _jackknife_history(numeric)
+    estimates, errors = _replicate_history(numeric)
     result = monte_carlo_trajectory(estimates, errors, numeric.detail["lr"], slope, c_star, a0, b0)
     if result is None:
         return None, None
     G = numeric.detail["replicates"]
-    quantile = mc.t_quantile(numeric.detail["alpha"], G - 1)
+    quantile = mc.bonferroni_t_quantile(numeric.detail["alpha"], G - 1, result["steps"])
     curve = {"tau": numeric.tau, "ab": result["map_ab"]}
     return Check(
         "trajectory",
         result["t_max"] <= quantile,
         result["t_max"],
         quantile,
-        f"max over the {result['steps']} gradient steps of |ab_k - ab_map(k)| / SE_k: the jackknife estimate of ab "
-        f"after k steps (as numeric-ab, from the {G} leave-one-group-out trainings recorded at every step) against "
-        f"the reduced GD map iterated k times at the same step size (mpmath); Student-t quantile as numeric-ab "
-        f"(worst at step "
-        f"{result['at_step']}: difference {result['difference']:.3g}, SE {result['standard_error']:.3g})",
+        f"max over the {result['steps']} gradient steps of |ab_k - ab_map(k)| / SE_k: the estimate of ab after k "
+        f"steps (as numeric-ab, from the {G} replicate trainings recorded at every step) against the reduced GD map "
+        f"iterated k times at the same step size (mpmath); Student-t quantile of numeric-ab's false-alarm rate "
+        f"shared over the {result['steps']} steps (Bonferroni, t_(1 - alpha/(2 steps)), {G - 1} degrees of freedom; "
+        f"worst at step {result['at_step']}: difference {result['difference']:.3g}, SE {result['standard_error']:.3g})",
         "independent",
     ), curve
 
 
-def _jackknife_history(numeric: NumericResult) -> tuple[np.ndarray, np.ndarray | None]:
-    """Per recorded step: the grouped-jackknife estimate of ``ab`` and its standard error.
+def _replicate_history(numeric: NumericResult) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per recorded step: the replicate estimate of ``ab`` and its standard error.
 
-    ``(ab, None)`` when the leave-one-group-out histories do not line up with the full one.
+    ``(ab, None)`` when the replicate histories do not line up with the full one.
     """
     histories = list(numeric.replicate_ab_history)
     ab = np.asarray(numeric.ab, dtype=float)
     if not histories or any(len(h) != len(ab) for h in histories):
         return ab, None
-    H = np.array(histories, dtype=float)
-    G = len(histories)
-    mean = H.mean(axis=0)
-    estimates = G * ab - (G - 1) * mean
-    errors = np.sqrt((G - 1) / G * np.sum((H - mean) ** 2, axis=0))
-    return estimates, errors
+    n, G = numeric.detail["samples"], len(histories)
+    return mc.replicate_estimates(ab, np.array(histories, dtype=float), mc.group_sizes(n, G), n)
 
 
 def corollary_row(

@@ -1,6 +1,7 @@
 """The full model trained for :func:`mesasym.compare.fixed_point.verify_fixed_point`: the exact
-population flow, or Monte Carlo gradient descent on disjoint groups of a sample
-(grouped jackknife, :mod:`mesasym.compare.monte_carlo`) with its automatic schedule.
+population flow, or Monte Carlo gradient descent on a sample and on each of its disjoint
+groups (independent replicates with a 1/n bias model, :mod:`mesasym.compare.monte_carlo`)
+with its automatic schedule.
 """
 
 from __future__ import annotations
@@ -85,18 +86,23 @@ def monte_carlo_numeric(
     progress: Callable[[str], None] | None,
     process: TransitionLaw | None = None,
 ) -> NumericResult:
-    """Gradient descent on ``s.samples`` sequences of ``(dist, process)`` and its grouped jackknife.
+    """Gradient descent on ``s.samples`` sequences of ``(dist, process)`` and on each of its
+    ``R = s.replicates`` disjoint groups alone; the estimate, its standard error and bias are
+    :func:`mesasym.compare.monte_carlo.replicate_estimate`'s.
 
+    The sample is ``SeedSequence(s.seed).spawn(2)[0]``'s ``s.samples`` sequences; group ``r``
+    holds the sequences ``i`` with ``i mod R = r``; every training uses the same ``lr`` and
+    ``steps`` from the same start, and records ``ab`` at every step (``replicate_ab_history``).
     ``schedule()`` gives the automatic ``(lr, steps)`` (:func:`mc_schedule`), asked only when
     ``s.lr`` or ``s.steps`` is not given.
     """
     rng = np.random.default_rng(np.random.SeedSequence(s.seed).spawn(2)[0])
     X = sample_sequences(dist, s.samples, s.T, s.d, rng, process=process).X
-    G = s.replicates
+    R = s.replicates
     require(
-        s.samples >= 2 * G,
-        f"samples={s.samples} must be at least {2 * G} for the Monte Carlo engine "
-        f"(its jackknife leaves out each of {G} groups of the sample in turn)",
+        s.samples >= 2 * R,
+        f"samples={s.samples} must be at least {2 * R} for the Monte Carlo engine "
+        f"(it trains again on each of {R} disjoint groups of the sample)",
     )
     lr, steps = s.lr, s.steps
     if lr is None or steps is None:
@@ -111,17 +117,18 @@ def monte_carlo_numeric(
 
     result, lr, steps = train_monte_carlo(X, s.d, a0, b0, lr, steps, adapt, report)
     history = result.history
-    group = np.arange(s.samples) % G
-    left_out, histories = [], []
-    for g in range(G):
+    group = np.arange(s.samples) % R
+    replicates, histories = [], []
+    for r in range(R):
         if progress is not None:
-            progress(f"monte-carlo jackknife {g + 1}/{G}: training without group {g + 1}")
-        part = train_monte_carlo(X[group != g], s.d, a0, b0, lr, steps, adapt)[0]
-        left_out.append(part.params.ab)
+            progress(f"monte-carlo replicate {r + 1}/{R}: training on group {r + 1} alone")
+        part = train_monte_carlo(X[group == r], s.d, a0, b0, lr, steps, adapt)[0]
+        replicates.append(part.params.ab)
         histories.append(np.asarray(part.history.ab))
-    jack = jackknife_estimate(float(history.ab[-1]), left_out)
-    standard_error = jack.standard_error
+    estimate = floored_estimate(float(history.ab[-1]), replicates, s.samples)
+    standard_error = estimate.standard_error
     last_change = float(abs(history.ab[-1] - history.ab[-2])) if len(history.ab) > 1 else math.inf
+    low, high = estimate.interval(s.alpha)
     return NumericResult(
         engine="monte-carlo",
         params=result.params,
@@ -131,29 +138,32 @@ def monte_carlo_numeric(
         ab=history.ab,
         off_manifold=history.off_manifold,
         converged=bool(last_change <= MC_CONVERGED_FRACTION * standard_error),
-        estimate=jack.estimate,
+        estimate=estimate.estimate,
         detail={
             "samples": s.samples,
             "lr": lr,
             "steps": steps,
-            "correction": "grouped jackknife",
-            "replicates": G,
+            "correction": mc.CORRECTION,
+            "replicates": R,
             "alpha": s.alpha,
-            "ab_trained": jack.trained,
+            "ab_trained": estimate.trained,
             "standard_error": standard_error,
-            "bias_estimate": jack.bias_estimate,
+            "bias_estimate": estimate.bias_estimate,
+            "interval": [low, high],
             "detectable_relative_error": None,  # set against a~b~ by verify_fixed_point
-            "replicate_ab": list(jack.replicates),
+            "replicate_ab": list(estimate.replicates),
             "last_step_change": last_change,
         },
         replicate_ab_history=tuple(histories),
     )
 
 
-def jackknife_estimate(trained: float, left_out: Sequence[float]) -> mc.JackknifeEstimate:
-    """The grouped jackknife of the trained ``ab`` and its leave-one-group-out values, the standard error
-    at least :data:`~mesasym.compare.monte_carlo.SE_FLOOR_RTOL` of ``|trained|`` (rounding)."""
-    return mc.from_replicates(trained, left_out, mc.SE_FLOOR_RTOL * abs(trained))
+def floored_estimate(trained: float, replicates: Sequence[float], n: int) -> mc.ReplicateEstimate:
+    """:func:`mesasym.compare.monte_carlo.replicate_estimate` of the ``ab`` trained on ``n`` sequences and
+    on each of the disjoint groups ``i mod R``, the standard error at least
+    :data:`~mesasym.compare.monte_carlo.SE_FLOOR_RTOL` of ``|trained|`` (rounding)."""
+    sizes = mc.group_sizes(n, len(replicates))
+    return mc.replicate_estimate(trained, replicates, sizes, n, mc.SE_FLOOR_RTOL * abs(trained))
 
 
 def mc_schedule(

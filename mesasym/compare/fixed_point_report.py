@@ -41,10 +41,10 @@ POPULATION_RTOL = 1e-10
 #: under Assumption 2 the off-manifold gradient is exactly zero, so only rounding
 #: (~1e-16 per step) can move those entries.
 OFF_MANIFOLD_RTOL = 1e-12
-#: Monte Carlo: the estimate of ``ab`` is the grouped jackknife over ``MC_REPLICATES``
-#: disjoint groups of the sample (:mod:`mesasym.compare.monte_carlo`: bias-corrected,
-#: with a standard error of ``MC_REPLICATES - 1`` degrees of freedom that includes the
-#: off-manifold entries fitted to noise); comparisons use the two-sided Student-t
+#: Monte Carlo: the estimate of ``ab`` comes from the sample and ``MC_REPLICATES``
+#: independent replicates, its disjoint groups trained alone (:mod:`mesasym.compare.monte_carlo`:
+#: 1/n bias model, a standard error of ``MC_REPLICATES - 1`` degrees of freedom that includes
+#: the off-manifold entries fitted to noise); comparisons use the two-sided Student-t
 #: quantile of ``MC_ALPHA`` (the false-alarm rate; ``--alpha``).
 MC_REPLICATES = 10
 MC_ALPHA = 0.01

@@ -11,12 +11,13 @@ trajectories from the numeric full model, every entry free):
   contracts towards the curve of fixed points, so the global error is at most the sum of
   the local ones: ``n_steps * (rtol + atol / scale)``, with a floor of ``TRAJECTORY_FLOOR``.
 * **Monte Carlo** -- at every step ``k``, the estimate of ``ab`` (the check passes the
-  grouped-jackknife estimate from the trained run and the same training on the disjoint
-  parts of the sample, as the final ``numeric-ab`` row) against the reduced GD map iterated
+  replicate estimate from the trained run and the same training on each disjoint group
+  of the sample, as the final ``numeric-ab`` row) against the reduced GD map iterated
   ``k`` times at the same step size (exact, mpmath); the value is
-  ``max_k |ab_k - ab_map(k)| / SE_k`` with the jackknife standard error ``SE_k`` at that
-  step (at least ``SE_FLOOR_RTOL`` of the map's ``ab``, rounding), and the tolerance the same
-  Student-t quantile.
+  ``max_k |ab_k - ab_map(k)| / SE_k`` with the replicate standard error ``SE_k`` at that
+  step (at least ``SE_FLOOR_RTOL`` of the map's ``ab``, rounding), and the tolerance the
+  Student-t quantile of the same false-alarm rate shared
+  over the steps (Bonferroni, :func:`mesasym.compare.monte_carlo.bonferroni_t_quantile`).
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def monte_carlo_trajectory(
 ) -> dict[str, Any] | None:
     """``max_k |ab_k - ab_map(k)| / SE_k`` over the recorded steps (``None`` if the errors do not line up).
 
-    ``ab`` is the estimate after each step (the check passes the grouped-jackknife estimate) and
+    ``ab`` is the estimate after each step (the check passes the replicate estimate) and
     ``standard_errors`` its standard error at each step.
     """
     steps = len(ab) - 1
