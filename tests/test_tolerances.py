@@ -36,6 +36,7 @@ import mesasym.compare
 from mesasym.compare import fixed_point_report as report
 from mesasym.compare.capability import CapabilityReport, PositionCheck, PositionMetrics, z_scores
 from mesasym.compare.capability_trained import is_recovered
+from mesasym.compare import deep_fixed_point, deep_invariance
 from mesasym.compare import monte_carlo as mc
 from mesasym.compare.fixed_point import corollary_row, numeric_rows, reduced_checks
 from mesasym.compare.fixed_point_numeric import floored_estimate
@@ -199,6 +200,27 @@ TOLERANCES: dict[str, Tolerance] = {
         _integration_digits,
         lambda value: value + 1,  # one more digit lost: a tolerance ten times larger
     ),
+    "deep_fixed_point.EXACT_RTOL": Tolerance(
+        "the layers=1 cubature 1.5e-12 (relative) off the one-layer engine",
+        lambda: [bool(deep_fixed_point.one_layer_row(1.5e-12).passed)],
+    ),
+    "deep_fixed_point.MC_SIGMAS": Tolerance(
+        "a Monte Carlo mean 4.5 standard errors from the exact population loss",
+        lambda: [bool(deep_fixed_point.monte_carlo_row(4.5, 1000).passed)],
+    ),
+    "deep_fixed_point.FLOW_RTOL": Tolerance(
+        "a derived flow (residue, closure) 1.5e-10 (relative) off the engine's gradient",
+        lambda: [bool(deep_fixed_point.flow_row(name, 1.5e-10, "case").passed)
+                 for name in ("residue-vs-engine", "closure-invariant", "derived-flow-vs-engine")],
+    ),
+    "deep_fixed_point.STATIONARY_RTOL": Tolerance(
+        "a derived limit where the engine's gradient is still 1.5e-8 of its start",
+        lambda: [bool(deep_fixed_point.stationary_row(1.5e-8).passed)],
+    ),
+    "deep_invariance.ZERO": Tolerance(
+        "an off-manifold gradient of 1.5e-10 of the largest entry counted as zero (invariant)",
+        lambda: [deep_invariance.InvarianceRow("gaussian", 2, 2, 4, 1.5e-10, (), (), True, 0.0).invariant],
+    ),
     "trajectory.TRAJECTORY_FLOOR": Tolerance(
         "a population trajectory 1.5e-12 (relative) off the closed form with an exact solver (rtol = atol = 0)",
         _trajectory_floor,
@@ -222,6 +244,8 @@ SETTINGS: dict[str, str] = {
     "test those rows",
     "fixed_point_numeric.SCHEDULE_RTOL": "when the automatic Monte Carlo schedule counts a flow as arrived: sets the "
     "step count; numeric-converged judges the run",
+    "deep_fixed_point.MC_SCALE": "where the Monte Carlo row samples (the start plus noise of this scale); decides "
+    "no verdict, MC_SIGMAS does",
     "trajectory._DPS": "working digits of the closed-form evaluation (far below float64 noise)",
 }
 

@@ -50,7 +50,7 @@ from mesasym.numeric.sequences import sample_sequences
 from mesasym.symbolic.deep_flow import depends_only_on_product_sum, reduced_flow, reduced_loss, residue
 from mesasym.symbolic.phase_laws import manifold_fixed_point, manifold_loss_value
 
-__all__ = ["DeepSettings", "DeepReport", "verify_deep_fixed_point", "DEEP_MAX", "gd2_fit", "ols_loss"]
+__all__ = ["DeepSettings", "DeepReport", "verify_deep_fixed_point", "one_layer_row", "monte_carlo_row", "flow_row", "stationary_row", "DEEP_MAX", "gd2_fit", "ols_loss"]
 
 #: Largest (d, T) per number of layers that check-fixed-point --model accepts: d = 2, T = 8 is 302,500
 #: cubature sequences (about a minute here). Three layers have the engine, the invariance table and the
@@ -60,7 +60,7 @@ DEEP_MAX = {2: (2, 8)}
 EXACT_RTOL = 1e-12  # two exact float64 sums of the same quantity
 FLOW_RTOL = 1e-10  # the issue's bound on derived flow vs engine (measured ~1e-15)
 MC_SIGMAS = 4.0  # Monte Carlo: |mean - exact| <= 4 standard errors
-STATIONARY_RTOL = 1e-8
+STATIONARY_RTOL = 1e-8  # the flow is integrated until |rhs| < 1e-12 |rhs(start)|: 1e4 margin
 #: The Monte Carlo row's point: the start plus i.i.d. complex noise of this scale in every entry. The
 #: per-sequence loss is a polynomial of degree 2 * 3^L in x_1, heavy-tailed for Gaussian-like laws;
 #: far from 0 (random entries of scale 0.5, d = 1) the sample's standard error underestimates the
@@ -135,7 +135,12 @@ def _one_layer_row(dist, d, T, rng) -> Check:
     value, grad = ExactPopulation(dist, d, T, 1).loss_and_gradient(params)
     value0, grad0 = PopulationObjective(dist, d, T).loss_and_gradient(params.layer(0))
     err = max(abs(value - value0) / abs(value0), _rel(grad.flat(), np.concatenate([grad0.WKQ.ravel(), grad0.WPV.ravel()])))
-    return Check("engine-vs-one-layer-engine", err <= EXACT_RTOL, err, EXACT_RTOL,
+    return one_layer_row(err)
+
+
+def one_layer_row(error: float) -> Check:
+    """The layers=1 cubature against the one-layer engine, relative error ``error`` (:data:`EXACT_RTOL`)."""
+    return Check("engine-vs-one-layer-engine", error <= EXACT_RTOL, error, EXACT_RTOL,
                  "layers=1 cubature vs the moment-count engine at random full complex parameters: two exact float64 "
                  "sums (rounding ~1e-15)", "independent")
 
@@ -144,10 +149,26 @@ def _monte_carlo_row(pop, params, dist, settings, rng) -> Check:
     X = sample_sequences(dist, settings.samples, settings.T, settings.d, rng).X
     values = np.asarray(per_sequence_loss(params.WKQ, params.WPV, X))
     mean, se = values.mean(), values.std(ddof=1) / np.sqrt(len(values))
-    z = abs(mean - pop.loss(params)) / se
-    return Check("engine-vs-monte-carlo", bool(z <= MC_SIGMAS), float(z), MC_SIGMAS,
-                 f"|MC mean - exact| in standard errors of {settings.samples} per-sequence losses at a random "
+    return monte_carlo_row(float(abs(mean - pop.loss(params)) / se), settings.samples)
+
+
+def monte_carlo_row(z: float, samples: int) -> Check:
+    """``|MC mean - exact|`` in standard errors ``z`` against :data:`MC_SIGMAS`."""
+    return Check("engine-vs-monte-carlo", bool(z <= MC_SIGMAS), z, MC_SIGMAS,
+                 f"|MC mean - exact| in standard errors of {samples} per-sequence losses at a random "
                  "2-layer point (two-sided normal tail 6e-5)", "independent")
+
+
+def flow_row(name: str, error: float, reason: str, kind: str = "independent", holds: bool = True) -> Check:
+    """A derived-vs-engine row at :data:`FLOW_RTOL` (``holds``: a second condition the row also needs)."""
+    return Check(name, bool(error <= FLOW_RTOL and holds), error, FLOW_RTOL, reason, kind)
+
+
+def stationary_row(stationarity: float) -> Check:
+    """The engine's full gradient at the derived limit, relative to the start's (:data:`STATIONARY_RTOL`)."""
+    return Check("limit-stationary", stationarity <= STATIONARY_RTOL, stationarity, STATIONARY_RTOL,
+                 "engine's full gradient (every entry) at the derived flow's limit / its largest entry at the start",
+                 "independent")
 
 
 def _integrate(flow_fn, s0: np.ndarray, scale: float) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -265,9 +286,9 @@ def verify_deep_fixed_point(settings: DeepSettings, progress=None) -> DeepReport
     at = {v: a_point[k] for k, v in enumerate(on_paper.symbols)}
     split_c = manifold_split(paper_grad, closure)
     err = max((abs(float(e.subs(at)) - split_c.on[k]) / split_c.scale for k, e in broken.items()), default=0.0)
-    checks.append(Check("residue-vs-engine", err <= FLOW_RTOL, err, FLOW_RTOL,
-                        "derived off-manifold derivative (the residue that breaks invariance) vs the engine's gradient "
-                        "in those blocks", "independent"))
+    checks.append(flow_row("residue-vs-engine", err,
+                           "derived off-manifold derivative (the residue that breaks invariance) vs the engine's gradient "
+                           "in those blocks"))
 
     say("closure and derived flow")
     rhs = reduced_flow(symbolic)
@@ -283,19 +304,19 @@ def verify_deep_fixed_point(settings: DeepSettings, progress=None) -> DeepReport
         derived = -np.array([float(e.xreplace(at)) for e in rhs])  # coefficients that cancel in float64
         flow_err = max(flow_err, float(np.max(np.abs(derived - [g.on[x] for x in closure]))) / max(scale, g.scale))
         off_err = max(off_err, g.off_max / g.scale)
-    checks.append(Check("closure-invariant", bool(off_err <= FLOW_RTOL and scalar), off_err, FLOW_RTOL,
-                        "engine's gradient off the closure (and non-scalar parts) / largest entry", "consistency"))
-    checks.append(Check("derived-flow-vs-engine", flow_err <= FLOW_RTOL, flow_err, FLOW_RTOL,
-                        "SymPy reduced flow on the closure vs the engine's per-entry gradient, along the derived "
-                        "trajectory and at a random point, relative to the larger of the largest entries there and at the start "
-                        "(the engine rounds relative to the size of its terms; measured 1e-15 .. 1e-12)", "independent"))
+    checks.append(flow_row("closure-invariant", off_err,
+                           "engine's gradient off the closure / largest entry; the closure must also be block-scalar",
+                           "consistency", holds=bool(scalar)))
+    checks.append(flow_row("derived-flow-vs-engine", flow_err,
+                           "SymPy reduced flow on the closure vs the engine's per-entry gradient, along the derived "
+                           "trajectory and at a random point, relative to the larger of the largest entries there and at "
+                           "the start (the engine rounds relative to the size of its terms; measured 1e-15 .. 1e-12)"))
 
     say("limit")
     limit_params = block_scalar_point(d, L, dict(zip(closure, limit)))
     limit_loss, limit_grad = pop.loss_and_gradient(limit_params)
     stationarity = float(np.max(np.abs(limit_grad.flat())) / scale)
-    checks.append(Check("limit-stationary", stationarity <= STATIONARY_RTOL, stationarity, STATIONARY_RTOL,
-                        "engine's full gradient (every entry) at the derived flow's limit / its largest entry at the start", "independent"))
+    checks.append(stationary_row(stationarity))
     c_star = float(manifold_fixed_point(None, dist, d, T))
     one_layer_best = float(manifold_loss_value(None, dist, d, T, c_star))
     eta, gd2_loss = gd2_fit(pop.rule)
