@@ -223,9 +223,10 @@ def test_a_diverging_lr_is_exit_2_with_the_largest_stable_step(capsys: pytest.Ca
     assert "--lr=1 diverged" in err and "largest stable step here is below about" in err
     suggested = float(err.split("below about ")[1].split(" ")[0])
     assert 0 < suggested < 1
-    # half the suggested step trains without diverging (the suggestion is usable)
+    # half the suggested step trains without diverging (the suggestion is usable); 20 steps need not
+    # converge, so the verdict may be inconclusive (exit 4), but not bad input (2)
     code = main([*argv, "--lr", repr(suggested / 2), "--steps", "20", "--json"])
-    assert code in (0, 1), capsys.readouterr().err
+    assert code in (0, 1, 4), capsys.readouterr().err
 
 
 def test_train_with_a_diverging_lr_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

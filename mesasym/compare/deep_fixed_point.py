@@ -139,7 +139,7 @@ def _one_layer_row(dist, d, T, rng) -> Check:
 
 
 def one_layer_row(error: float) -> Check:
-    """The layers=1 cubature against the one-layer engine, relative error ``error`` (:data:`EXACT_RTOL`)."""
+    """The layers=1 cubature against the one-layer engine, relative error ``error`` (``EXACT_RTOL``)."""
     return Check("engine-vs-one-layer-engine", error <= EXACT_RTOL, error, EXACT_RTOL,
                  "layers=1 cubature vs the moment-count engine at random full complex parameters: two exact float64 "
                  "sums (rounding ~1e-15)", "independent")
@@ -153,19 +153,19 @@ def _monte_carlo_row(pop, params, dist, settings, rng) -> Check:
 
 
 def monte_carlo_row(z: float, samples: int) -> Check:
-    """``|MC mean - exact|`` in standard errors ``z`` against :data:`MC_SIGMAS`."""
+    """``|MC mean - exact|`` in standard errors ``z`` against ``MC_SIGMAS``."""
     return Check("engine-vs-monte-carlo", bool(z <= MC_SIGMAS), z, MC_SIGMAS,
                  f"|MC mean - exact| in standard errors of {samples} per-sequence losses at a random "
                  "2-layer point (two-sided normal tail 6e-5)", "independent")
 
 
 def flow_row(name: str, error: float, reason: str, kind: str = "independent", holds: bool = True) -> Check:
-    """A derived-vs-engine row at :data:`FLOW_RTOL` (``holds``: a second condition the row also needs)."""
+    """A derived-vs-engine row at ``FLOW_RTOL`` (``holds``: a second condition the row also needs)."""
     return Check(name, bool(error <= FLOW_RTOL and holds), error, FLOW_RTOL, reason, kind)
 
 
 def stationary_row(stationarity: float) -> Check:
-    """The engine's full gradient at the derived limit, relative to the start's (:data:`STATIONARY_RTOL`)."""
+    """The engine's full gradient at the derived limit, relative to the start's (``STATIONARY_RTOL``)."""
     return Check("limit-stationary", stationarity <= STATIONARY_RTOL, stationarity, STATIONARY_RTOL,
                  "engine's full gradient (every entry) at the derived flow's limit / its largest entry at the start",
                  "independent")
