@@ -1,0 +1,109 @@
+"""The probe comparator (mesasym.compare.probe): ground truths, the verdict rule, the Jacobians."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from mesasym.algorithms import parse_algorithm
+from mesasym.compare.probe import (
+    EQUIVALENCE_FLOOR,
+    TAU_MAX,
+    AlgorithmRow,
+    jacobians,
+    probe,
+    sensitivity_cosine,
+    verdict,
+)
+from probe_support import ar_batch, regression_batch
+
+ZOO = ["gd:k=1", "gd:k=2", "gd:k=3", "gd:k=4", "pgd:k=1,precond=diag", "ols", "ridge", "zero"]
+
+
+def run(target_spec: str, probe_batch, held_out, zoo=ZOO, jacobian_problems: int = 2):
+    target = parse_algorithm(target_spec)
+    return probe(target_spec, target.predict_arrays, probe_batch, held_out, [parse_algorithm(s) for s in zoo], jacobian_problems=jacobian_problems)
+
+
+def row(report, name: str) -> AlgorithmRow:
+    return next(r for r in report.rows if r.name == name)
+
+
+def test_gd3_is_recognised_as_three_steps_not_two_or_four() -> None:
+    report = run("gd:k=3,steps=0.5,0.15,0.09", ar_batch(0, n=40), ar_batch(1, n=40))
+    assert report.verdict == "gd:k=3"
+    assert row(report, "gd:k=3").distance <= 1e-10
+    np.testing.assert_allclose(row(report, "gd:k=3").hyperparameters["steps"], [0.5, 0.15, 0.09], atol=1e-8)
+    assert row(report, "gd:k=2").distance > report.threshold  # two steps are resolved as different
+    assert row(report, "gd:k=3").cosine == pytest.approx(1.0, abs=1e-12)
+
+
+def test_ols_is_recognised_as_ols() -> None:
+    report = run("ols", regression_batch(2, n=40, P=10), regression_batch(3, n=40, P=10))
+    assert report.verdict == "ols"
+    assert row(report, "ols").distance <= 1e-20
+
+
+def test_a_context_blind_nonlinear_predictor_is_none() -> None:
+    rng = np.random.default_rng(4)
+    M, N = jnp.asarray(rng.normal(size=(3, 3))), jnp.asarray(rng.normal(size=(3, 3)))
+
+    def blind(inputs, outputs):
+        return jnp.tanh(inputs[:, 1:].real @ N) @ M + 0j
+
+    held_out = ar_batch(6, n=40)
+    report = probe("blind", blind, ar_batch(5, n=40), held_out, [parse_algorithm(s) for s in ZOO], jacobian_problems=2)
+    assert report.verdict == "none" and not report.close
+
+
+def make_rows(distances: dict[str, float], se: float = 0.0, counts: dict[str, int] | None = None) -> list[AlgorithmRow]:
+    counts = counts or {}
+    return [AlgorithmRow(name, {}, counts.get(name, 0), d, se, [d], None, None, 0.0, [0.0]) for name, d in distances.items()]
+
+
+def test_verdict_threshold_can_fail_just_past_it() -> None:
+    """tau = min(TAU_MAX, next / 4): just below it is close, just above it is not."""
+    far = {"zero": 1.0}
+    assert verdict(make_rows({"a": 0.99 * TAU_MAX, **far}))[:2] == ("a", True)
+    assert verdict(make_rows({"a": 1.01 * TAU_MAX, **far}))[:2] == ("a", False)
+    # a near neighbour lowers the threshold to next / 4
+    assert verdict(make_rows({"a": 0.99e-3, "b": 4e-3, **far}))[:2] == ("a", True)
+    assert verdict(make_rows({"a": 1.01e-3, "b": 4e-3, **far}))[:2] == ("a", False)
+    # two standard errors count against closeness
+    assert verdict(make_rows({"a": 0.5 * TAU_MAX, **far}, se=0.26 * TAU_MAX))[1] is False
+
+
+def test_verdict_prefers_the_simplest_of_equivalent_algorithms() -> None:
+    rows = make_rows({"gd:k=4": 1e-31, "gd:k=3": 2e-30, "gd:k=2": 0.07}, counts={"gd:k=4": 4, "gd:k=3": 3, "gd:k=2": 2})
+    assert verdict(rows)[0] == "gd:k=3"
+    # but not past the equivalence floor
+    rows = make_rows({"gd:k=4": 1e-31, "gd:k=3": 2 * EQUIVALENCE_FLOOR, "gd:k=2": 0.07}, counts={"gd:k=4": 4, "gd:k=3": 3, "gd:k=2": 2})
+    assert verdict(rows)[0] == "gd:k=4"
+
+
+def test_jacobians_match_central_differences_on_complex_sequences() -> None:
+    batch = ar_batch(7, n=1, T=6, d=2)
+    algorithm = parse_algorithm("ridge:lambda=0.3")
+    jac = jacobians(algorithm.predict_arrays, batch, 1)[0]
+    X = batch.sequences
+    h = 1e-6
+    for index in [(0, 1, 0), (0, 3, 1)]:
+        for direction in (1.0, 1j):
+            plus, minus = X.copy(), X.copy()
+            plus[index] += h * direction
+            minus[index] -= h * direction
+            f = lambda Z: np.asarray(algorithm.predict_arrays(jnp.asarray(Z[:, :-1]), jnp.asarray(Z[:, 1:]))).ravel()
+            column = (f(plus) - f(minus)) / (2 * h)
+            real_column = np.concatenate([column.real, column.imag])
+            flat = np.ravel_multi_index(index[1:], X.shape[1:]) + (X[0].size if direction == 1j else 0)
+            np.testing.assert_allclose(jac[:, flat], real_column, rtol=1e-6, atol=1e-8)
+
+
+def test_cosine_is_scale_invariant_and_detects_a_different_algorithm() -> None:
+    batch = ar_batch(8, n=3)
+    one = jacobians(parse_algorithm("gd:k=1,steps=0.3").predict_arrays, batch, 3)
+    two = jacobians(parse_algorithm("gd:k=1,steps=0.9").predict_arrays, batch, 3)
+    copy = jacobians(parse_algorithm("copy").predict_arrays, batch, 3)
+    assert sensitivity_cosine(one, two)[0] == pytest.approx(1.0, abs=1e-12)
+    assert sensitivity_cosine(one, copy)[0] < 0.9
