@@ -148,7 +148,7 @@ def _moment_matrix(law: TransitionLaw, n: int) -> np.ndarray:
 
 
 def _uniform_angles(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
-    # Exactly the call of mesasym.numeric.sequences.sample_phases (same stream).
+    # Exactly the call of mesasym.tasks.sequences.sample_phases (same stream).
     return rng.uniform(0.0, 2.0 * np.pi, size=shape)
 
 

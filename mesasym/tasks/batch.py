@@ -45,6 +45,11 @@ class Batch:
         return self.outputs[:, 1:]
 
     @property
+    def layout(self) -> str:
+        """``"ar"`` when the pairs come from one sequence (:attr:`sequences` set), else ``"regression"``."""
+        return "regression" if self.sequences is None else "ar"
+
+    @property
     def n(self) -> int:
         return int(self.inputs.shape[0])
 
