@@ -40,7 +40,7 @@ def test_gd3_is_recognised_as_three_steps_not_two_or_four() -> None:
 
 
 def test_ols_is_recognised_as_ols() -> None:
-    report = run("ols", regression_batch(2, n=40, P=10), regression_batch(3, n=40, P=10))
+    report = run("ols", regression_batch(2, n=40, P=10), regression_batch(3, n=40, P=10), jacobian_problems=0)
     assert report.verdict == "ols"
     assert row(report, "ols").distance <= 1e-20
 
@@ -53,13 +53,13 @@ def test_a_context_blind_nonlinear_predictor_is_none() -> None:
         return jnp.tanh(inputs[:, 1:].real @ N) @ M + 0j
 
     held_out = ar_batch(6, n=40)
-    report = probe("blind", blind, ar_batch(5, n=40), held_out, [parse_algorithm(s) for s in ZOO], jacobian_problems=2)
+    report = probe("blind", blind, ar_batch(5, n=40), held_out, [parse_algorithm(s) for s in ZOO], jacobian_problems=0)
     assert report.verdict == "none" and not report.close
 
 
 def make_rows(distances: dict[str, float], se: float = 0.0, counts: dict[str, int] | None = None) -> list[AlgorithmRow]:
     counts = counts or {}
-    return [AlgorithmRow(name, {}, counts.get(name, 0), d, se, [d], None, None, 0.0, [0.0]) for name, d in distances.items()]
+    return [AlgorithmRow(name, name, None, {}, counts.get(name, 0), d, se, [d], None, None, 0.0, [0.0]) for name, d in distances.items()]
 
 
 def test_verdict_threshold_can_fail_just_past_it() -> None:

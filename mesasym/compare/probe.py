@@ -71,6 +71,8 @@ class AlgorithmRow:
     """One algorithm's comparison with the target on the held-out batch."""
 
     name: str
+    family: str
+    k: int | None
     hyperparameters: dict[str, Any]
     parameter_count: int
     distance: float
@@ -237,7 +239,7 @@ def probe(
             cosine, cosine_se = sensitivity_cosine(target_jac, alg_jac)
         error, error_by_position = own_error(prediction, held_out)
         count = fitted.parameter_count(held_out.inputs.shape[2])
-        rows.append(AlgorithmRow(fitted.name, fitted.hyperparameters(), count, distance, se, by_position, cosine, cosine_se, error, error_by_position))
+        rows.append(AlgorithmRow(fitted.name, fitted.family, fitted.k or None, fitted.hyperparameters(), count, distance, se, by_position, cosine, cosine_se, error, error_by_position))
     closest, close, threshold, reason = verdict(rows)
     target_error, target_by_position = own_error(predicted, held_out)
     settings = {"probe_problems": probe_batch.n, "held_out_problems": held_out.n, "positions": held_out.positions, "jacobian_problems": jacobian_problems}
