@@ -107,3 +107,28 @@ def test_cosine_is_scale_invariant_and_detects_a_different_algorithm() -> None:
     copy = jacobians(parse_algorithm("copy").predict_arrays, batch, 3)
     assert sensitivity_cosine(one, two)[0] == pytest.approx(1.0, abs=1e-12)
     assert sensitivity_cosine(one, copy)[0] < 0.9
+
+
+@pytest.mark.slow
+def test_the_papers_trained_model_is_one_gd_step_of_its_own_ab() -> None:
+    """Trained on a Gaussian start (n = 10^4 sequences, T = 20, d = 2, 300 steps): gd:k=1, step = trained ab."""
+    from mesasym.compare.probe import step_agreement, trained_ab
+    from mesasym.laws import parse_distribution
+    from mesasym.models import from_parameters, predict
+    from mesasym.numeric.model import Parameters
+    from mesasym.numeric.sequences import sample_sequences
+    from mesasym.numeric.training import SampleObjective, train
+    from mesasym.tasks import Batch, parse_task
+
+    X = sample_sequences(parse_distribution("gaussian"), 10_000, 20, 2, np.random.default_rng(0)).X
+    model = from_parameters(train(SampleObjective(X), Parameters.assumption1(2, 0.5, 1.5), 1e-3, 300).params)
+    task = parse_task("ar")
+    probe_batch, held_out = (task.sample(np.random.default_rng(s), 200, d=2, length=20) for s in (1, 2))
+    fn = lambda u, v: predict(model, Batch(u, v, None))  # noqa: E731
+    report = probe("trained", fn, probe_batch, held_out, [parse_algorithm(s) for s in ("gd:k=1", "gd:k=2", "ols", "zero")], jacobian_problems=0)
+    assert report.verdict == "gd:k=1"
+    ab = trained_ab(model)
+    step = step_agreement(fn, probe_batch, ab, row(report, "gd:k=1").hyperparameters["steps"][0], report.threshold)
+    assert step["within"] and step["relative_difference"] <= step["tolerance"]
+    # a step 15 % off the trained one is outside the threshold's resolution (sqrt(0.01) = 10 %)
+    assert not step_agreement(fn, probe_batch, 1.15 * ab, step["fitted_step"], report.threshold)["within"]

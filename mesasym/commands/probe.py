@@ -73,7 +73,9 @@ def resolve_target(text: str, task_text: str | None, d: int | None, seed: int) -
 
 def run(args: argparse.Namespace) -> int:
     from mesasym.algorithms import Algorithm, fit_algorithm, parse_algorithm
-    from mesasym.compare.probe import default_zoo, probe
+    from dataclasses import replace
+
+    from mesasym.compare.probe import default_zoo, probe, step_agreement, trained_ab
     from mesasym.tasks import parse_task
 
     if args.plot is not None:
@@ -102,6 +104,11 @@ def run(args: argparse.Namespace) -> int:
         fn = lambda inputs, outputs: predict(model, Batch(inputs, outputs, None))  # noqa: E731
     with O.progress(args, "probing", total=len(zoo)) as bar:
         report = probe(name, fn, probe_batch, held_out, zoo, jacobian_problems=args.jacobian_problems, on_algorithm=lambda _: bar.update(1))
+    ab = None if isinstance(target, Algorithm) else trained_ab(target)
+    one_step = next((row for row in report.rows if row.name == "gd:k=1"), None)
+    if ab is not None and one_step is not None and ab != 0:
+        fitted = float(np.real(one_step.hyperparameters["steps"][0]))
+        report = replace(report, step=step_agreement(fn, probe_batch, ab, fitted, report.threshold))
     report.settings.update({"task": task.spec(), "dist": args.dist, "d": d, "length": args.length, "seed": args.seed})
     if args.plot is not None:
         from mesasym.report.probe_plot import plot_probe
@@ -127,5 +134,13 @@ def render(report: Any) -> str:
         hyper = hyper if len(hyper) <= 70 else hyper[:67] + "..."
         lines.append(f"  {row.name:24s} {row.distance:10.3g} {row.distance_se:9.2g} {_number(row.cosine):>8s} {row.error:8.3g}  {hyper}")
     lines.append(f"  {'(target itself)':24s} {'':>10s} {'':>9s} {'':>8s} {report.target_error:8.3g}")
+    if report.step is not None:
+        s = report.step
+        lines.append(
+            f"paper's trained ab = {s['trained_step']:.6g}; fitted gd:k=1 step = {s['fitted_step']:.6g} (relative difference "
+            f"{s['relative_difference']:.2g}); distance to one GD step of size ab: {s['distance_at_trained_step']:.3g} "
+            f"{'<=' if s['within'] else '>'} threshold {s['threshold']:.3g}, so |step - ab|/ab <= {s['tolerance']:.2g}"
+            + ("" if s["within"] else " does NOT hold")
+        )
     lines.append(f"verdict: {report.verdict} ({report.reason})")
     return "\n".join(lines)

@@ -46,6 +46,8 @@ __all__ = [
     "ProbeReport",
     "default_zoo",
     "probe",
+    "step_agreement",
+    "trained_ab",
     "verdict",
 ]
 
@@ -101,6 +103,7 @@ class ProbeReport:
     threshold: float
     reason: str
     settings: dict[str, Any] = field(default_factory=dict)
+    step: dict[str, Any] | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -114,6 +117,7 @@ class ProbeReport:
             "target_error": self.target_error,
             "target_error_by_position": self.target_error_by_position,
             "settings": self.settings,
+            "step": self.step,
         }
 
 
@@ -244,3 +248,45 @@ def probe(
     target_error, target_by_position = own_error(predicted, held_out)
     settings = {"probe_problems": probe_batch.n, "held_out_problems": held_out.n, "positions": held_out.positions, "jacobian_problems": jacobian_problems}
     return ProbeReport(target_name, rows, target_error, target_by_position, closest, closest if close else "none", close, threshold, reason, settings)
+
+
+def step_agreement(target: PredictFn, probe_batch: Batch, trained_step: float, fitted_step: float, threshold: float) -> dict[str, Any]:
+    r"""Is the target one GD step of its *own* step size (the paper's trained ``ab``), not just of a fitted one?
+
+    The check is :math:`D_\eta \le \tau`: the relative distance of the target to ``gd:k=1`` at the
+    trained step :math:`\eta` (no fit) on the probe batch, against the verdict's threshold ``τ``.
+    With :math:`g` the one-step prediction at unit step, the fitted step is
+    :math:`\hat\eta = \langle t, g\rangle/\lVert g\rVert^2`, so Cauchy–Schwarz gives
+    :math:`|\hat\eta - \eta|/|\eta| \le \sqrt{D_\eta}`: passing the check puts the fitted step
+    within :math:`\sqrt\tau` of the trained one (reported as ``tolerance``), and the measured
+    difference is reported beside it.
+    """
+    from mesasym.algorithms import parse_algorithm
+
+    reference = np.asarray(target(jnp.asarray(probe_batch.inputs), jnp.asarray(probe_batch.outputs)))
+    one_step = parse_algorithm(f"gd:k=1,steps={trained_step!r}").predict(probe_batch)
+    distance = float(_squared(reference - one_step).sum() / _squared(one_step).sum())
+    return {
+        "trained_step": trained_step,
+        "fitted_step": fitted_step,
+        "relative_difference": abs(fitted_step - trained_step) / abs(trained_step),
+        "tolerance": float(np.sqrt(threshold)),
+        "distance_at_trained_step": distance,
+        "threshold": threshold,
+        "within": bool(distance <= threshold),
+    }
+
+
+def trained_ab(model: Any) -> float | None:
+    """The paper's trained ``ab`` of a paper-architecture model on an AR task, else ``None``.
+
+    The mean of the real parts of the diagonal of the red-block product :math:`W^{PV}_{12}W^{KQ}_{32}`
+    (THEORY §9; unlike ``Re a_j Re b_j`` it is unchanged by the phase rotation
+    :math:`a_j \\to a_j e^{i\\phi}`, :math:`b_j \\to b_j e^{-i\\phi}` that leaves the predictions unchanged).
+    """
+    from mesasym.models import to_parameters
+
+    if not (getattr(model, "spec", None) is not None and model.spec.is_paper and model.layout.kind == "ar"):
+        return None
+    params = to_parameters(model)
+    return float(np.mean(np.real(np.diagonal(params.pv12 @ params.kq32))))
