@@ -129,35 +129,44 @@ def _mlp(kind: str, mlp: MLP, h: jax.Array) -> jax.Array:
     return jnp.einsum("am,npm->npa", mlp.w2, hidden) + mlp.c2
 
 
-def _attention(spec: ModelSpec, attention: Attention, g: jax.Array) -> jax.Array:
+def _attention(spec: ModelSpec, attention: Attention, g: jax.Array, rows: slice = slice(None)) -> jax.Array:
+    """Causal attention of every head, summed (module docstring), rows ``rows`` of the result.
+
+    The values are projected first, :math:`\\sum_i w_{ti} (W^{PV}_h g_i)[\\text{rows}]`, so
+    the last block of a model without MLP mixes only the output slot.
+    """
     P, width = g.shape[1], g.shape[2]
     q = jnp.einsum("hab,npb->nhpa", attention.kq, g)  # W^KQ_h g_t
     scores = jnp.einsum("nhta,nia->nhti", q, jnp.conj(g))  # g_i^* W^KQ_h g_t
     causal = jnp.tril(jnp.ones((P, P), dtype=bool))
     if spec.attention == "linear":
-        rho = jnp.maximum(jnp.arange(P) , 1).astype(jnp.real(g).dtype)  # t - 1 for t = 1..P, at least 1
+        rho = jnp.maximum(jnp.arange(P), 1).astype(jnp.real(g).dtype)  # t - 1 for t = 1..P, at least 1
         weights = jnp.where(causal, scores, 0) / rho[:, None]
     else:
         real = jnp.real(scores) if spec.score == "real" else jnp.abs(scores)
         weights = jax.nn.softmax(jnp.where(causal, real / math.sqrt(width), -jnp.inf), axis=-1)
-    mixed = jnp.einsum("nhti,nia->nhta", weights, g)
-    return jnp.einsum("hab,nhtb->nta", attention.pv, mixed)
+    values = jnp.einsum("hab,nib->nhia", attention.pv[:, rows], g)  # (W^PV_h g_i)[rows]
+    return jnp.einsum("nhti,nhia->nta", weights, values)
 
 
-def apply(model: Model, tokens: jax.Array) -> jax.Array:
-    """The final token representations ``(n, P, width)`` (module docstring)."""
+def apply(model: Model, tokens: jax.Array, rows: slice = slice(None)) -> jax.Array:
+    """The final token representations ``(n, P, width)`` (module docstring), coordinates ``rows``."""
     spec = model.spec
     h = tokens
-    for block in model.layer_blocks():
-        h = h + _attention(spec, block.attention, _norm(block.norm_attention, h))
+    blocks = model.layer_blocks()
+    for number, block in enumerate(blocks, start=1):
+        g = _norm(block.norm_attention, h)
+        if number == len(blocks) and block.mlp is None:  # nothing after: only the rows asked for
+            return h[..., rows] + _attention(spec, block.attention, g, rows)
+        h = h + _attention(spec, block.attention, g)
         if block.mlp is not None:
             h = h + _mlp(spec.mlp, block.mlp, _norm(block.norm_mlp, h))
-    return h
+    return h[..., rows]
 
 
 def _predict_arrays(model: Model, inputs: jax.Array, outputs: jax.Array) -> jax.Array:
     tokens = embed(model.layout, inputs, outputs, model.dtype)
-    return apply(model, tokens)[:, 1:, model.layout.output]
+    return apply(model, tokens, model.layout.output)[:, 1:]
 
 
 _predict_jit = eqx.filter_jit(_predict_arrays)
