@@ -82,3 +82,36 @@ def test_bad_input_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], ar
     code, out, err = _run(capsys, *argv)
     assert code == 2
     assert words in err and err.count("\n") == 1
+
+
+@pytest.fixture(scope="module")
+def paper_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The paper's model trained on a Gaussian start with ``mesasym train --save`` (about 10 s)."""
+    path = tmp_path_factory.mktemp("probe") / "paper.npz"
+    argv = ["train", "--d", "2", "--T", "20", "--samples", "10000", "--test-samples", "0", "--steps", "300"]
+    argv += ["--lr", "1e-3", "--a0", "0.5", "--b0", "1.5", "--dtype", "complex128", "--save", str(path), "--quiet"]
+    assert main(argv) == 0
+    return path
+
+
+@pytest.mark.slow
+def test_the_trained_paper_model_file_is_one_gd_step_of_its_ab(capsys: pytest.CaptureFixture[str], paper_file: Path) -> None:
+    capsys.readouterr()
+    report = _json(capsys, str(paper_file), "--length", "20", "--algorithm", "gd:k=1", "--algorithm", "gd:k=2", "--algorithm", "ols", "--jacobian-problems", "2")
+    assert report["verdict"] == "gd:k=1"
+    step = report["step"]
+    assert step["within"] and step["relative_difference"] <= step["tolerance"]
+
+
+@pytest.mark.slow
+def test_a_model_file_with_another_task_is_refused(capsys: pytest.CaptureFixture[str], paper_file: Path) -> None:
+    capsys.readouterr()
+    code, out, err = _run(capsys, str(paper_file), "--task", "regression:linear")
+    assert code == 2 and "was trained on task 'ar'" in err and err.count("\n") == 1
+
+
+def test_a_file_that_is_not_a_model_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    junk = tmp_path / "junk.npz"
+    junk.write_bytes(b"not a zip")
+    code, out, err = _run(capsys, str(junk))
+    assert code == 2 and "not a mesasym model file" in err and err.count("\n") == 1
