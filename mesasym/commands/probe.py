@@ -20,6 +20,7 @@ import numpy as np
 
 from mesasym.commands import options as O
 from mesasym.errors import InvalidInputError, require
+from mesasym.specs import split_top_level
 
 NAME = "probe"
 HELP = "Compare a model or algorithm with GD, preconditioned GD, OLS, ridge and baselines; name the closest."
@@ -27,7 +28,8 @@ HELP = "Compare a model or algorithm with GD, preconditioned GD, OLS, ridge and 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """TARGET, ``--task``, ``--dist``, ``--d``, ``--length``, ``--problems``, ``--held-out``, ``--algorithm``, ``--seed``, ``--plot``."""
-    parser.add_argument("target", metavar="TARGET", help="a model file, a model spec or an algorithm spec")
+    parser.add_argument("target", metavar="TARGET", nargs="?", default=None, help="a model file, a model spec or an algorithm spec")
+    parser.add_argument("--model", metavar="SPEC", default=None, help="the target as an option (for sweeps): a model spec or file")
     parser.add_argument("--task", metavar="SPEC", default=None, help="task spec (default: the model file's task, else ar)")
     O.add_dist(parser, default="gaussian", help="law of x_1 (AR tasks) or of the inputs (regression); default gaussian")
     O.add_d(parser, default=None, maximum=32, help="dimension (default: the model file's, else 3)")
@@ -35,7 +37,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     O.add_int(parser, "--problems", default=200, minimum=1, maximum=100_000, help="probe problems the hyperparameters are fitted on")
     O.add_int(parser, "--held-out", default=200, minimum=2, maximum=100_000, help="fresh problems the comparison is reported on")
     O.add_int(parser, "--jacobian-problems", default=8, minimum=0, maximum=1000, help="held-out problems for the sensitivity cosine (0: skip)")
-    parser.add_argument("--algorithm", metavar="SPEC", action="append", default=None, help="an algorithm of the zoo (repeatable; default: the shipped zoo)")
+    parser.add_argument(
+        "--algorithm", metavar="SPEC", action="append", default=None,
+        help="an algorithm of the zoo (repeatable, or several joined by ';'; default: the shipped zoo)",
+    )
+    O.add_int(parser, "--train-steps", default=0, minimum=0, maximum=100_000, help="first train a model target for N steps on its task (0: probe it as it is)")
+    O.add_int(parser, "--train-samples", default=2000, minimum=1, maximum=1_000_000, help="training problems (a fixed sample) for --train-steps")
+    O.add_real(parser, "--lr", default=1e-3, minimum=0, help="training step size for --train-steps (default 1e-3)")
+    parser.add_argument("--optimizer", metavar="SPEC", default="adam", help="optimizer for --train-steps: gd, momentum, adam (default)")
     O.add_seed(parser, help="seed of the probe and held-out problems (and of a random model's weights)")
     O.add_output_file(parser, "--plot", suffixes=O.PLOT_SUFFIXES, help="write distance per position and fitted steps here")
 
@@ -71,6 +80,18 @@ def resolve_target(text: str, task_text: str | None, d: int | None, seed: int) -
         return text, model, task, dim
 
 
+def train_target(model: Any, task: Any, law: Any, d: int, args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """Train ``model`` on ``--train-samples`` problems of the task (their own generator, from ``--seed + 1``)."""
+    from mesasym.models.training import train
+
+    O.require_sequence_budget(args.train_samples, args.length, d, "--train-samples")
+    sample = task.sample(np.random.default_rng(args.seed + 1), args.train_samples, d=d, length=args.length, dist=law)
+    run = train(model, sample, steps=args.train_steps, lr=args.lr, optimizer=args.optimizer, record_every=max(1, args.train_steps))
+    losses = np.asarray(run.history["train_loss"])
+    info = {"steps": args.train_steps, "lr": args.lr, "optimizer": args.optimizer, "samples": args.train_samples}
+    return run.model, {**info, "initial_loss": float(losses[0]), "final_loss": run.final_loss}
+
+
 def run(args: argparse.Namespace) -> int:
     from mesasym.algorithms import Algorithm, fit_algorithm, parse_algorithm
     from dataclasses import replace
@@ -82,10 +103,12 @@ def run(args: argparse.Namespace) -> int:
         from mesasym.report.plots import require_matplotlib
 
         require_matplotlib()
-    name, target, task_text, d = resolve_target(args.target, args.task, args.d, args.seed)
+    require((args.target is None) != (args.model is None), "give the target either as TARGET or as --model, exactly once")
+    name, target, task_text, d = resolve_target(args.target or args.model, args.task, args.d, args.seed)
+    require(args.train_steps == 0 or not isinstance(target, Algorithm), "--train-steps trains a model target, not an algorithm")
     task = parse_task(task_text)
     law, d = O.law_and_dimension(args.dist, d, default_d=d)
-    zoo_specs = args.algorithm or default_zoo(task.layout)
+    zoo_specs = [s.strip() for text in args.algorithm for s in split_top_level(text, ";")] if args.algorithm else default_zoo(task.layout)
     zoo = [parse_algorithm(spec) for spec in zoo_specs]
     rng = np.random.default_rng(args.seed)
     O.require_sequence_budget(args.problems + args.held_out, args.length, d, "--problems + --held-out")
@@ -100,7 +123,8 @@ def run(args: argparse.Namespace) -> int:
 
         from mesasym.tasks import Batch
 
-        model = target
+        model, training = train_target(target, task, law, d, args) if args.train_steps else (target, None)
+        target = model
         fn = lambda inputs, outputs: predict(model, Batch(inputs, outputs, None))  # noqa: E731
     with O.progress(args, "probing", total=len(zoo)) as bar:
         report = probe(name, fn, probe_batch, held_out, zoo, jacobian_problems=args.jacobian_problems, on_algorithm=lambda _: bar.update(1))
@@ -109,6 +133,8 @@ def run(args: argparse.Namespace) -> int:
     if ab is not None and one_step is not None and ab != 0:
         fitted = float(np.real(one_step.hyperparameters["steps"][0]))
         report = replace(report, step=step_agreement(fn, probe_batch, ab, fitted, report.threshold))
+    if not isinstance(target, Algorithm) and training is not None:
+        report.settings["training"] = training
     report.settings.update({"task": task.spec(), "dist": args.dist, "d": d, "length": args.length, "seed": args.seed})
     if args.plot is not None:
         from mesasym.report.probe_plot import plot_probe

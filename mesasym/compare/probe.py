@@ -118,7 +118,14 @@ class ProbeReport:
             "target_error_by_position": self.target_error_by_position,
             "settings": self.settings,
             "step": self.step,
+            "distance_of": {column_name(r.name): r.distance for r in self.rows},
+            "last_error_of": {"target": self.target_error_by_position[-1], **{column_name(r.name): r.error_by_position[-1] for r in self.rows}},
         }
+
+
+def column_name(name: str) -> str:
+    """An algorithm's name as a plain identifier for tables (``pgd:k=1,precond=diag`` -> ``pgd_k_1_precond_diag``)."""
+    return "".join(c if c.isalnum() else "_" for c in name)
 
 
 def default_zoo(layout: str) -> list[str]:
@@ -151,9 +158,10 @@ def relative_distance(target: np.ndarray, algorithm: np.ndarray, scale: np.ndarr
 
 
 def own_error(prediction: np.ndarray, batch: Batch) -> tuple[float, list[float]]:
-    """:math:`\\sum\\lVert\\hat y - v\\rVert^2/\\sum\\lVert v\\rVert^2` overall, and the mean squared error per position."""
+    """:math:`\\sum\\lVert\\hat y - v\\rVert^2/\\sum\\lVert v\\rVert^2` overall and at every position (relative errors)."""
     residual = _squared(prediction - batch.targets).sum(axis=2)
-    return float(residual.sum() / _squared(batch.targets).sum()), residual.mean(axis=0).tolist()
+    scale = _squared(batch.targets).sum(axis=2)
+    return float(residual.sum() / scale.sum()), (residual.sum(axis=0) / np.maximum(scale.sum(axis=0), np.finfo(float).tiny)).tolist()
 
 
 def _context_variables(batch: Batch) -> tuple[np.ndarray, Callable[[jnp.ndarray], tuple[jnp.ndarray, jnp.ndarray]]]:
