@@ -132,3 +132,21 @@ def test_the_papers_trained_model_is_one_gd_step_of_its_own_ab() -> None:
     assert step["within"] and step["relative_difference"] <= step["tolerance"]
     # a step 15 % off the trained one is outside the threshold's resolution (sqrt(0.01) = 10 %)
     assert not step_agreement(fn, probe_batch, 1.15 * ab, step["fitted_step"], report.threshold)["within"]
+
+
+def test_a_larger_family_that_overfits_is_not_a_neighbour() -> None:
+    """gd:k=2 contains gd:k=1: its worse held-out distance must not shrink gd:k=1's threshold; ols does."""
+    counts = {"gd:k=1": 1, "gd:k=2": 2, "ols": 0}
+    rows = make_rows({"gd:k=1": 0.0013, "gd:k=2": 0.0033, "ols": 0.47}, counts=counts)
+    assert verdict(rows)[:2] == ("gd:k=1", True)
+    rows = make_rows({"gd:k=1": 0.0013, "gd:k=2": 0.0033, "ols": 0.0045}, counts=counts)
+    assert verdict(rows)[:2] == ("gd:k=1", False)  # 0.0013 > 0.0045 / 4
+
+
+def test_nesting_of_the_zoo() -> None:
+    gd2, gd3, pgd_diag, pgd_full = (parse_algorithm(s) for s in ("gd:k=2", "gd:k=3", "pgd:k=2,precond=diag", "pgd:k=2,precond=full"))
+    assert gd3.contains(gd2) and not gd2.contains(gd3)
+    assert pgd_diag.contains(gd2) and not pgd_diag.contains(gd3)
+    assert pgd_full.contains(pgd_diag) and not pgd_diag.contains(pgd_full)
+    assert parse_algorithm("ridge").contains(parse_algorithm("ols")) and gd2.contains(parse_algorithm("zero"))
+    assert not parse_algorithm("ols").contains(gd2) and not gd2.contains(parse_algorithm("copy"))

@@ -122,6 +122,25 @@ class Algorithm:
         counts = {"gd": self.k, "pgd": self.k * (d_in if self.precond == "diag" else d_in * d_in), "ridge": 1}
         return counts.get(self.family, 0)
 
+    def contains(self, other: Algorithm) -> bool:
+        """Whether every predictor of ``other`` is one of this family (or its limit): the zoo's nesting.
+
+        ``gd:k=K`` contains ``gd:k<=K`` and ``zero`` (zero steps); ``pgd:k=K`` contains those and
+        ``pgd:k<=K`` with a diagonal preconditioner (``full`` also full ones); ``ridge`` contains
+        ``ols`` as ``λ -> 0``.
+        """
+        if self.name == other.name:
+            return True
+        if self.family == "ridge":
+            return other.family == "ols"
+        if self.family not in ("gd", "pgd"):
+            return False
+        if other.family == "zero":
+            return True
+        if other.family == "gd":
+            return other.k <= self.k
+        return self.family == "pgd" and other.family == "pgd" and other.k <= self.k and (self.precond == "full" or other.precond == "diag")
+
     def with_params(self, **params: Any) -> Algorithm:
         return replace(self, params=params)
 

@@ -45,6 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     O.add_int(parser, "--train-samples", default=2000, minimum=1, maximum=1_000_000, help="training problems (a fixed sample) for --train-steps")
     O.add_real(parser, "--lr", default=1e-3, minimum=0, help="training step size for --train-steps (default 1e-3)")
     parser.add_argument("--optimizer", metavar="SPEC", default="adam", help="optimizer for --train-steps: gd, momentum, adam (default)")
+    parser.add_argument("--fresh", action="store_true", help="train on a fresh sample of --train-samples problems at every step (online)")
     O.add_seed(parser, help="seed of the probe and held-out problems (and of a random model's weights)")
     O.add_output_file(parser, "--plot", suffixes=O.PLOT_SUFFIXES, help="write distance per position and fitted steps here")
 
@@ -81,14 +82,20 @@ def resolve_target(text: str, task_text: str | None, d: int | None, seed: int) -
 
 
 def train_target(model: Any, task: Any, law: Any, d: int, args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
-    """Train ``model`` on ``--train-samples`` problems of the task (their own generator, from ``--seed + 1``)."""
+    """Train ``model`` on ``--train-samples`` problems of the task (their own generator, from ``--seed + 1``),
+    one fixed sample or (``--fresh``) a new one at every step."""
     from mesasym.models.training import train
 
     O.require_sequence_budget(args.train_samples, args.length, d, "--train-samples")
-    sample = task.sample(np.random.default_rng(args.seed + 1), args.train_samples, d=d, length=args.length, dist=law)
+    rng = np.random.default_rng(args.seed + 1)
+
+    def draw(_: int = 0) -> Any:
+        return task.sample(rng, args.train_samples, d=d, length=args.length, dist=law)
+
+    sample = draw if args.fresh else draw()
     run = train(model, sample, steps=args.train_steps, lr=args.lr, optimizer=args.optimizer, record_every=max(1, args.train_steps))
     losses = np.asarray(run.history["train_loss"])
-    info = {"steps": args.train_steps, "lr": args.lr, "optimizer": args.optimizer, "samples": args.train_samples}
+    info = {"steps": args.train_steps, "lr": args.lr, "optimizer": args.optimizer, "samples": args.train_samples, "fresh": args.fresh}
     return run.model, {**info, "initial_loss": float(losses[0]), "final_loss": run.final_loss}
 
 

@@ -17,7 +17,10 @@ The verdict (:func:`verdict`): among the algorithms *equivalent* to the nearest 
 fewest fitted hyperparameters is named (``gd:k=4`` contains ``gd:k=3`` with a zero step, so
 distance alone cannot tell them apart); it is *close* when its distance plus two standard
 errors is at most the threshold :math:`\\tau = \\min(\\tau_{max}, D_{next}/s)`: at most
-:data:`TAU_MAX` and :data:`SEPARATION` times nearer than the nearest non-equivalent algorithm.
+:data:`TAU_MAX` and :data:`SEPARATION` times nearer than the nearest *neighbour*, the nearest
+non-equivalent algorithm that neither contains nor is contained in the named one (a larger
+family that fits worse on held-out problems, e.g. ``gd:k=2`` over-fitted to a one-step target,
+is not a different algorithm).
 Otherwise the verdict is ``none``.
 """
 
@@ -31,10 +34,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from mesasym.algorithms import Algorithm, fit_algorithm
+from mesasym.algorithms import Algorithm, fit_algorithm, parse_algorithm
 from mesasym.algorithms.fit import real_view
 from mesasym.algorithms.spec import NO_JACOBIAN
-from mesasym.errors import require
+from mesasym.errors import InvalidInputError, require
 from mesasym.tasks.batch import Batch
 
 __all__ = [
@@ -204,6 +207,15 @@ def sensitivity_cosine(target: np.ndarray, algorithm: np.ndarray) -> tuple[float
     return float(cos.mean()), se
 
 
+def _nested(a: str, b: str) -> bool:
+    """Whether one of the two algorithms contains the other (:meth:`Algorithm.contains`); unknown names are not nested."""
+    try:
+        first, second = parse_algorithm(a), parse_algorithm(b)
+    except InvalidInputError:
+        return False
+    return first.contains(second) or second.contains(first)
+
+
 def verdict(rows: Sequence[AlgorithmRow]) -> tuple[str, bool, float, str]:
     """``(closest, close, threshold, reason)`` by the rule of the module docstring."""
     require(len(rows) > 0, "the algorithm zoo is empty; name at least one algorithm")
@@ -211,14 +223,14 @@ def verdict(rows: Sequence[AlgorithmRow]) -> tuple[str, bool, float, str]:
     limit = best.distance + 2 * np.nan_to_num(best.distance_se) + EQUIVALENCE_FLOOR
     equivalent = [r for r in rows if r.distance <= limit]
     chosen = min(equivalent, key=lambda r: (r.parameter_count, r.distance))
-    others = [r.distance for r in rows if r.distance > limit]
+    others = [r.distance for r in rows if r.distance > limit and not _nested(chosen.name, r.name)]
     next_distance = min(others) if others else float("inf")
     threshold = min(TAU_MAX, next_distance / SEPARATION)
     upper = chosen.distance + 2 * np.nan_to_num(chosen.distance_se)
     close = bool(upper <= threshold)
     reason = (
         f"{chosen.name}: distance {chosen.distance:.3g} (+2 SE = {upper:.3g}) "
-        f"{'<=' if close else '>'} threshold {threshold:.3g} = min({TAU_MAX:g}, nearest other algorithm {next_distance:.3g} / {SEPARATION:g})"
+        f"{'<=' if close else '>'} threshold {threshold:.3g} = min({TAU_MAX:g}, nearest neighbour {next_distance:.3g} / {SEPARATION:g})"
     )
     return chosen.name, close, threshold, reason
 
@@ -269,7 +281,6 @@ def step_agreement(target: PredictFn, probe_batch: Batch, trained_step: float, f
     within :math:`\sqrt\tau` of the trained one (reported as ``tolerance``), and the measured
     difference is reported beside it.
     """
-    from mesasym.algorithms import parse_algorithm
 
     reference = np.asarray(target(jnp.asarray(probe_batch.inputs), jnp.asarray(probe_batch.outputs)))
     one_step = parse_algorithm(f"gd:k=1,steps={trained_step!r}").predict(probe_batch)
