@@ -99,10 +99,29 @@ def train_target(model: Any, task: Any, law: Any, d: int, args: argparse.Namespa
     return run.model, {**info, "initial_loss": float(losses[0]), "final_loss": run.final_loss}
 
 
+def target_function(target: Any, probe_batch: Any, task: Any, law: Any, d: int, args: argparse.Namespace) -> tuple[Any, Any, dict | None]:
+    """``(fn, target, training)``: the target's prediction as a JAX function of the context.
+
+    An algorithm's free hyperparameters are first fitted to the truth on the probe batch (the
+    best such algorithm for the task); a model is first trained when ``--train-steps`` is set.
+    """
+    from mesasym.algorithms import Algorithm, fit_algorithm
+    from mesasym.models import predict
+    from mesasym.tasks import Batch
+
+    if isinstance(target, Algorithm):
+        require(target.family != "oracle", "TARGET 'oracle' has no Jacobian with respect to the context; probe another target")
+        require(args.train_steps == 0, "--train-steps trains a model target, not an algorithm")
+        fitted = fit_algorithm(target, probe_batch, probe_batch.targets)
+        return fitted.predict_arrays, fitted, None
+    model, training = train_target(target, task, law, d, args) if args.train_steps else (target, None)
+    return (lambda inputs, outputs: predict(model, Batch(inputs, outputs, None))), model, training
+
+
 def run(args: argparse.Namespace) -> int:
-    from mesasym.algorithms import Algorithm, fit_algorithm, parse_algorithm
     from dataclasses import replace
 
+    from mesasym.algorithms import parse_algorithm
     from mesasym.compare.probe import default_zoo, probe, step_agreement, trained_ab
     from mesasym.tasks import parse_task
 
@@ -112,45 +131,28 @@ def run(args: argparse.Namespace) -> int:
         require_matplotlib()
     require((args.target is None) != (args.model is None), "give the target either as TARGET or as --model, exactly once")
     name, target, task_text, d = resolve_target(args.target or args.model, args.task, args.d, args.seed)
-    require(args.train_steps == 0 or not isinstance(target, Algorithm), "--train-steps trains a model target, not an algorithm")
     task = parse_task(task_text)
     law, d = O.law_and_dimension(args.dist, d, default_d=d)
     zoo_specs = [s.strip() for text in args.algorithm for s in split_top_level(text, ";")] if args.algorithm else default_zoo(task.layout)
     zoo = [parse_algorithm(spec) for spec in zoo_specs]
-    rng = np.random.default_rng(args.seed)
     O.require_sequence_budget(args.problems + args.held_out, args.length, d, "--problems + --held-out")
+    rng = np.random.default_rng(args.seed)
     probe_batch = task.sample(rng, args.problems, d=d, length=args.length, dist=law)
     held_out = task.sample(rng, args.held_out, d=d, length=args.length, dist=law)
-    if isinstance(target, Algorithm):
-        target = fit_algorithm(target, probe_batch, probe_batch.targets)  # free hyperparameters: best on the task
-        fn = target.predict_arrays
-        require(target.family != "oracle", "TARGET 'oracle' has no Jacobian with respect to the context; probe another target")
-    else:
-        from mesasym.models import predict
-
-        from mesasym.tasks import Batch
-
-        model, training = train_target(target, task, law, d, args) if args.train_steps else (target, None)
-        target = model
-        fn = lambda inputs, outputs: predict(model, Batch(inputs, outputs, None))  # noqa: E731
+    fn, target, training = target_function(target, probe_batch, task, law, d, args)
     with O.progress(args, "probing", total=len(zoo)) as bar:
         report = probe(name, fn, probe_batch, held_out, zoo, jacobian_problems=args.jacobian_problems, on_algorithm=lambda _: bar.update(1))
-    ab = None if isinstance(target, Algorithm) else trained_ab(target)
+    ab = trained_ab(target)
     one_step = next((row for row in report.rows if row.name == "gd:k=1"), None)
-    if ab is not None and one_step is not None and ab != 0:
+    if ab and one_step is not None:
         fitted = float(np.real(one_step.hyperparameters["steps"][0]))
         report = replace(report, step=step_agreement(fn, probe_batch, ab, fitted, report.threshold))
-    if not isinstance(target, Algorithm) and training is not None:
-        report.settings["training"] = training
-    report.settings.update({"task": task.spec(), "dist": args.dist, "d": d, "length": args.length, "seed": args.seed})
+    report.settings.update({"task": task.spec(), "dist": args.dist, "d": d, "length": args.length, "seed": args.seed, "training": training})
     if args.plot is not None:
         from mesasym.report.probe_plot import plot_probe
 
         plot_probe(report, args.plot)
-    if args.json:
-        print(json.dumps(report.as_json(), indent=2))
-    else:
-        print(render(report))
+    print(json.dumps(report.as_json(), indent=2) if args.json else render(report))
     return O.EXIT_OK
 
 
