@@ -20,6 +20,7 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = (
     ("bench_foundation.py", ["--quick"]),
     ("bench_train.py", ["--quick"]),
+    ("bench_models.py", ["--quick"]),
     ("bench_population.py", ["--quick"]),
     ("bench_symbolic.py", ["--repeat", "1"]),
     ("bench_check_fixed_point.py", ["--repeat", "1"]),

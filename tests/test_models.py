@@ -168,3 +168,18 @@ def test_bad_models_are_one_line_errors():
         parse_model("attention=softmax,score=abs")
     with pytest.raises(InvalidInputError, match="d=2 but the model was built for d=3"):
         predict(init_model("paper", "ar", 3), parse_task("ar").sample(np.random.default_rng(0), 1, d=2, length=4))
+
+
+def test_a_registered_key_extends_the_spec_and_leaves_the_paper_model():
+    from mesasym.models.spec import _CHECKS, _KEYS, register_key  # the registry under test, restored below
+    from mesasym.specs import Key
+
+    key = Key("colour_test", "none")
+    try:
+        register_key(key, lambda text: text.lower())
+        assert parse_model("colour_test=RED").option("colour_test") == "red"
+        assert not parse_model("colour_test=red").is_paper and parse_model("").is_paper
+        assert parse_model(parse_model("colour_test=red").spec()) == parse_model("colour_test=red")
+    finally:
+        _KEYS.remove(key)
+        _CHECKS.pop("colour_test")

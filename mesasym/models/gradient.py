@@ -47,7 +47,9 @@ def loss_and_gradient(model: Model, batch: Any) -> tuple[jax.Array, Model]:
 def chunk_size(model: Model, n: int, P: int) -> int:
     """Problems per chunk so that the attention scores of all layers stay near :data:`CHUNK_ENTRIES` entries."""
     per_problem = P * P * model.spec.heads * model.spec.layers
-    return int(max(1, min(n, CHUNK_ENTRIES // max(per_problem, 1))))
+    largest = max(1, min(n, CHUNK_ENTRIES // max(per_problem, 1)))
+    count = -(-n // largest)
+    return -(-n // count)  # equal chunks, the least padding
 
 
 class Chunks(eqx.Module):

@@ -115,8 +115,11 @@ class ModelSpec:
 
     @property
     def is_paper(self) -> bool:
-        """The paper's architecture: one linear head, no MLP, no norm, the minimal width (any init)."""
-        return (self.layers, self.heads, self.attention, self.mlp, self.norm, self.width) == (1, 1, "linear", "none", "none", None)
+        """The paper's architecture: one linear head, no MLP, no norm, the minimal width, every
+        registered extra key at its default (any init)."""
+        defaults = {key.name: key.default for key in _KEYS}
+        plain = all(value == defaults.get(name) for name, value in self.options)
+        return plain and (self.layers, self.heads, self.attention, self.mlp, self.norm, self.width) == (1, 1, "linear", "none", "none", None)
 
     def option(self, name: str) -> str | None:
         """The value of a registered extra key (:func:`register_key`)."""

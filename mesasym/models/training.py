@@ -29,7 +29,7 @@ from mesasym.models.transformer import Model
 from mesasym.numeric.history import Recorder
 from mesasym.tasks.batch import Batch
 
-__all__ = ["TrainingRun", "train", "evaluate"]
+__all__ = ["TrainingRun", "train", "evaluate", "step_function"]
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def evaluate(model: Model, batch: Batch | Chunks) -> float:
     return float(chunked_loss(model, batch if isinstance(batch, Chunks) else Chunks.of(model, batch)))
 
 
-def _step_function(optimizer):
+def step_function(optimizer):
     """One jitted step: the loss at the current model and the model after the optimizer's update."""
 
     @eqx.filter_jit
@@ -82,7 +82,7 @@ def train(
     spec = parse_optimizer(optimizer) if not isinstance(optimizer, OptimizerSpec) else optimizer
     transform = spec.build(float(lr), int(steps))
     state = transform.init(eqx.filter(model, eqx.is_array))
-    step_fn = _step_function(transform)
+    step_fn = step_function(transform)
     recorder = Recorder(record_every, last=steps)
     initial = math.nan
     value = math.nan

@@ -60,7 +60,7 @@ else:  # pragma: no cover - Python 3.10
 #: Commands that cannot be a sweep point (they write files or run sweeps themselves).
 NOT_SWEEPABLE = frozenset({"sweep", "reproduce", "property-test"})
 #: Options a sweep sets itself or that write files.
-RESERVED_OPTIONS = frozenset({"json", "plot", "latex", "history", "quiet", "debug", "out", "help"})
+RESERVED_OPTIONS = frozenset({"json", "plot", "latex", "history", "save", "quiet", "debug", "out", "help"})
 #: Column names a sweep fills in itself.
 META_COLUMNS = (
     "point_id", "command", "status", "error", "exit_status", "verdict", "wall_seconds", "cpu_seconds", "worker",

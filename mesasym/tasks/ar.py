@@ -183,36 +183,44 @@ class Rotation(Task):
 
 
 @dataclass(frozen=True)
-class Noisy(Task):
-    """``x_{t+1} = W x_t + sigma eps_t`` (module docstring)."""
+class _DiagonalRecursion(Task):
+    """``x_{t+1} = W m(x_t) + noise_t`` with ``W`` as in ``ar``: the shared sampler of ``noisy`` and ``nonlinear``."""
 
-    sigma: float = 0.1
-    name: ClassVar[str] = "noisy"
     layout: ClassVar[str] = "ar"
     is_complex: ClassVar[bool] = True
+
+    def _map(self, x: np.ndarray) -> np.ndarray:
+        return x
+
+    def _noise(self, rng: np.random.Generator, shape: tuple[int, int, int]) -> np.ndarray | None:
+        return None
 
     def sample(self, rng, n, *, d, length, dist=None, process=None, dtype=None) -> Batch:
         self.check(rng, n, d, length)
         x1 = _law(dist, d).sample(rng, n, d)
         lam = _eigenvalues(rng, n, d, _process(process))
-        shape = (n, length - 1, d)
-        noise = self.sigma * (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) / np.sqrt(2)
-        X, means = _recursion(x1, length, lambda x: lam * x, noise, self.data_dtype(dtype))
+        noise = self._noise(rng, (n, length - 1, d))
+        X, means = _recursion(x1, length, lambda x: lam * self._map(x), noise, self.data_dtype(dtype))
         return ar_batch(X, means)
 
 
 @dataclass(frozen=True)
-class Nonlinear(Task):
+class Noisy(_DiagonalRecursion):
+    """``x_{t+1} = W x_t + sigma eps_t`` (module docstring)."""
+
+    sigma: float = 0.1
+    name: ClassVar[str] = "noisy"
+
+    def _noise(self, rng, shape):
+        return self.sigma * (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) / np.sqrt(2)
+
+
+@dataclass(frozen=True)
+class Nonlinear(_DiagonalRecursion):
     """``x_{t+1} = W sigma_beta(x_t)`` (module docstring)."""
 
     beta: float = 1.0
     name: ClassVar[str] = "nonlinear"
-    layout: ClassVar[str] = "ar"
-    is_complex: ClassVar[bool] = True
 
-    def sample(self, rng, n, *, d, length, dist=None, process=None, dtype=None) -> Batch:
-        self.check(rng, n, d, length)
-        x1 = _law(dist, d).sample(rng, n, d)
-        lam = _eigenvalues(rng, n, d, _process(process))
-        X, _ = _recursion(x1, length, lambda x: lam * squash(x, self.beta), None, self.data_dtype(dtype))
-        return ar_batch(X)
+    def _map(self, x):
+        return squash(x, self.beta)
