@@ -52,6 +52,7 @@ def test_a_random_model_is_none(capsys: pytest.CaptureFixture[str]) -> None:
     assert report["verdict"] == "none" and report["closest"] != "none"
 
 
+@pytest.mark.slow
 def test_table_and_plot(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     plot = tmp_path / "probe.png"
     code, out, err = _run(capsys, "paper:a=0.5,b=1.5", *SMALL, "--algorithm", "gd:k=1", "--algorithm", "zero", "--plot", str(plot))

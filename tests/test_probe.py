@@ -31,7 +31,7 @@ def row(report, name: str) -> AlgorithmRow:
 
 
 def test_gd3_is_recognised_as_three_steps_not_two_or_four() -> None:
-    report = run("gd:k=3,steps=0.5,0.15,0.09", ar_batch(0, n=40), ar_batch(1, n=40))
+    report = run("gd:k=3,steps=0.5,0.15,0.09", ar_batch(0, n=40), ar_batch(1, n=40), zoo=["gd:k=2", "gd:k=3", "gd:k=4", "ols"], jacobian_problems=1)
     assert report.verdict == "gd:k=3"
     assert row(report, "gd:k=3").distance <= 1e-10
     np.testing.assert_allclose(row(report, "gd:k=3").hyperparameters["steps"], [0.5, 0.15, 0.09], atol=1e-8)
@@ -40,7 +40,7 @@ def test_gd3_is_recognised_as_three_steps_not_two_or_four() -> None:
 
 
 def test_ols_is_recognised_as_ols() -> None:
-    report = run("ols", regression_batch(2, n=40, P=10), regression_batch(3, n=40, P=10), jacobian_problems=0)
+    report = run("ols", regression_batch(2, n=40, P=10), regression_batch(3, n=40, P=10), zoo=["gd:k=1", "ols", "ridge"], jacobian_problems=0)
     assert report.verdict == "ols"
     assert row(report, "ols").distance <= 1e-20
 
