@@ -1,16 +1,13 @@
 """Algorithm specs (``gd:k=3``, ``pgd:k=2,precond=full``, ``ols``, ``ridge:lambda=0.1``, ...) and the predictor object.
 
-=========  ===========================  =========================================================
-family     keys                         prediction at position ``p`` (:mod:`.predictors`)
-=========  ===========================  =========================================================
-``gd``     ``k`` (>= 1), ``steps``      ``K`` GD steps from 0 with steps ``η_1..η_K`` (``fit``: fitted)
-``pgd``    ``k``, ``precond=diag|full`` ``K`` preconditioned steps, ``Γ_k`` fitted
-``ols``    —                            least squares, minimum norm when under-determined
-``ridge``  ``lambda`` (> 0 or ``fit``)  ridge regression with penalty ``λ/2 ||V||²``
-``oracle`` —                            the noiseless truth (``batch.oracle``: ``W u_p`` or ``f(u_p)``)
-``zero``   —                            0
-``copy``   —                            ``u_p`` (the last token, for AR tasks)
-=========  ===========================  =========================================================
+Families, their keys and the prediction at position ``p`` (:mod:`mesasym.algorithms.predictors`):
+
+* ``gd`` -- ``k`` (1..16), ``steps`` (``k`` numbers, or ``fit``): ``K`` GD steps from 0;
+* ``pgd`` -- ``k``, ``precond=diag|full``: ``K`` preconditioned steps, the ``Γ_k`` fitted;
+* ``ols`` -- least squares, minimum norm when under-determined;
+* ``ridge`` -- ``lambda`` (> 0, or ``fit``): ridge regression with penalty ``λ/2 ||V||²``;
+* ``oracle`` -- the noiseless truth (``batch.oracle``: ``W u_p`` or the teacher's ``f(u_p)``);
+* ``zero`` -- 0; ``copy`` -- ``u_p`` (the last token, for AR tasks).
 """
 
 from __future__ import annotations
@@ -181,7 +178,7 @@ class Algorithm:
         return predictors.ridge(ctx, jnp.asarray(self.params["lambda"]))
 
     def predict(self, batch: Batch) -> np.ndarray:
-        """The :class:`~mesasym.tasks.Predictor` interface: predictions of ``batch.targets``."""
+        """The :class:`~mesasym.tasks.batch.Predictor` interface: predictions of ``batch.targets``."""
         return np.asarray(self.predict_arrays(jnp.asarray(batch.inputs), jnp.asarray(batch.outputs), batch.oracle))
 
 
@@ -197,7 +194,7 @@ def _json(values: np.ndarray) -> Any:
 
 
 def parse_algorithm(spec: object) -> Algorithm:
-    """Parse an algorithm spec (table in the module docstring); one-line :class:`InvalidInputError` otherwise."""
+    """Parse an algorithm spec (table in the module docstring); one-line :class:`~mesasym.errors.InvalidInputError` otherwise."""
     parsed = parse_spec(spec, kind="algorithm", families=ALGORITHM_FAMILIES)
     values = parsed.values
     if parsed.name in ("gd", "pgd"):

@@ -4,7 +4,7 @@ The target (a model, a loaded model file or an algorithm) is given as a pure JAX
 ``f(inputs, outputs) -> predictions`` of a batch's context. For every algorithm of the zoo:
 
 1. its free hyperparameters are fitted on a *probe* batch to the target's predictions
-   (:func:`mesasym.algorithms.fit_algorithm`);
+   (:func:`mesasym.algorithms.fit.fit_algorithm`);
 2. on a fresh *held-out* batch of the same task it reports the relative prediction distance
    :math:`D = \\sum_{i,p}\\lVert\\hat y^{target}_{ip} - \\hat y^{alg}_{ip}\\rVert^2 / \\sum_{i,p}\\lVert\\hat y^{alg}_{ip}\\rVert^2`
    (overall with a delta-method standard error over problems, and per position), the
@@ -208,7 +208,7 @@ def sensitivity_cosine(target: np.ndarray, algorithm: np.ndarray) -> tuple[float
 
 
 def _nested(a: str, b: str) -> bool:
-    """Whether one of the two algorithms contains the other (:meth:`Algorithm.contains`); unknown names are not nested."""
+    """Whether one of the two algorithms contains the other (:meth:`mesasym.algorithms.spec.Algorithm.contains`); unknown names are not nested."""
     try:
         first, second = parse_algorithm(a), parse_algorithm(b)
     except InvalidInputError:
