@@ -23,6 +23,7 @@ task = ["ar", "regression:linear"]
 """
 
 
+@pytest.mark.slow
 def test_model_and_task_axes_make_points_that_train():
     points = parse_spec(GRID).points()
     assert [(p.options["--model"], p.options["--task"]) for p in points] == [

@@ -38,6 +38,13 @@ def test_spec_round_trips_and_shapes(name):
     assert np.iscomplexobj(batch.inputs) == task.is_complex
 
 
+def test_parameters_round_trip_exactly():
+    for spec in ("noisy:sigma=0.123456789", "nonlinear:beta=1e-09", "regression:noisy:sigma=2"):
+        task = parse_task(spec)
+        assert parse_task(task.spec()) == task
+    assert parse_task("regression:noisy:sigma=2").spec() == "regression:noisy:sigma=2"
+
+
 def test_ar_is_the_papers_sampler_bit_for_bit():
     law = parse_distribution("gaussian:sigma=1")
     batch = parse_task("ar").sample(np.random.default_rng(3), 5, d=3, length=7, dist=law)

@@ -38,7 +38,7 @@ def test_jax_and_kernel_engines_give_the_same_trajectory(capsys):
     kernel, jax_run = runs["kernel"], runs["jax"]
     assert (kernel["engine"], jax_run["engine"]) == ("kernel", "jax")
     assert [r["step"] for r in kernel["history"]] == [r["step"] for r in jax_run["history"]] == list(range(151))
-    for key in ("ab", "a", "b", "train_loss"):
+    for key in ("ab", "a", "b", "off_manifold", "train_loss"):
         expected = np.array([r[key] for r in kernel["history"]])
         got = np.array([r[key] for r in jax_run["history"]])
         assert np.max(np.abs(got - expected)) <= 1e-10 * np.max(np.abs(expected)), key

@@ -211,7 +211,7 @@ def _setup(args: argparse.Namespace) -> _Setup:
     start = None
     default_start = float(args.a0) == 0.1 and float(args.b0) == 0.1
     if args.model is None:
-        model_spec = parse_model(f"paper:a={O.decimal_text(args.a0)},b={O.decimal_text(args.b0)}")
+        model_spec = parse_model(f"paper:a={float(args.a0)!r},b={float(args.b0)!r}")
     else:
         require(default_start, "--a0/--b0 set the paper's start; with --model give it as init=[paper:a=..,b=..]")
         if args.model.lower().endswith(".npz"):

@@ -4,12 +4,16 @@ Deep, multi-head, linear or softmax attention, optional MLP and layer norm; the 
 one-layer model is the default member. Never imports the derivation (``symbolic``,
 ``precise``) or the ``claims``.
 
-* :func:`parse_model` -> :class:`ModelSpec` (:mod:`mesasym.models.spec`);
-* :func:`init_model` -> :class:`Model`, an Equinox module (:mod:`mesasym.models.init`,
-  :mod:`mesasym.models.transformer`);
-* :func:`predict`, :func:`per_problem_loss`, :func:`loss` (pure), :func:`loss_and_gradient`
-  (mesasym's gradient convention, :mod:`mesasym.models.gradient`);
-* :func:`from_parameters` / :func:`to_parameters`: the NumPy model of :mod:`mesasym.numeric.model`.
+* :func:`~mesasym.models.spec.parse_model` -> :class:`~mesasym.models.spec.ModelSpec`;
+* :func:`~mesasym.models.init.init_model` -> :class:`~mesasym.models.transformer.Model`, an
+  Equinox module;
+* :func:`~mesasym.models.transformer.predict`, :func:`~mesasym.models.transformer.per_problem_loss`,
+  :func:`~mesasym.models.transformer.loss` (pure), :func:`~mesasym.models.gradient.loss_and_gradient`
+  (mesasym's gradient convention);
+* :func:`~mesasym.models.paper.from_parameters` / :func:`~mesasym.models.paper.to_parameters`:
+  the NumPy model of :mod:`mesasym.numeric.model`;
+* training (:mod:`mesasym.models.training`), optimizers (:mod:`mesasym.models.optimizers`), the
+  model file (:mod:`mesasym.models.io`).
 
 Importing this package enables 64-bit floats in JAX (``jax_enable_x64``: complex128 and
 float64 are mesasym's reference precision; float32/complex64 arrays stay 32-bit) and makes

@@ -89,7 +89,7 @@ def model_dtype(task: object, dtype: object | None) -> np.dtype:
 
 
 def init_model(spec: ModelSpec | str, task: object, d: int, seed: int = 0, dtype: object | None = None) -> Model:
-    """A model of ``spec`` for ``task`` (a :class:`~mesasym.tasks.Task` or its spec) at dimension ``d``.
+    """A model of ``spec`` for ``task`` (a :class:`~mesasym.tasks.base.Task` or its spec) at dimension ``d``.
 
     ``seed`` (an int) is the JAX key of the random parts; ``dtype`` the precision
     (default complex128 / float64; a complex task gets complex weights, a real task real ones).

@@ -36,7 +36,9 @@ from mesasym.models.transformer import Model
 
 __all__ = ["FORMAT", "VERSION", "LoadedModel", "save_model", "load_model"]
 
+#: The ``format`` field of every model file.
 FORMAT = "mesasym-model"
+#: The format version this mesasym writes; it reads every version up to this one.
 VERSION = 1
 _HEADER = "__mesasym__"
 
@@ -103,7 +105,7 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
 
 
 def load_model(path: str | os.PathLike[str]) -> LoadedModel:
-    """Read a model file (module docstring); every refusal is a one-line :class:`InvalidInputError`."""
+    """Read a model file (module docstring); every refusal is a one-line :class:`~mesasym.errors.InvalidInputError`."""
     path = Path(path)
     header, arrays = _read(path)
     kind = header.get("format")

@@ -7,14 +7,9 @@ takes ``schedule=constant|cosine|linear`` (the step size decays to 0 over the ru
 ``warmup=K`` (a linear warm-up over the first ``K`` steps) and ``clip=none|X`` (clip the
 gradient's global norm to ``X`` first).
 
-========== ================================= =======================================
-family     keys (defaults)                   optax
-========== ================================= =======================================
-``gd``     --                                ``sgd(lr)``
-``momentum`` ``beta=0.9``, ``nesterov=false`` ``sgd(lr, momentum=beta, nesterov=...)``
-``adam``   ``b1=0.9``, ``b2=0.999``,         ``adam(lr, b1, b2, eps)``
-           ``eps=1e-8``
-========== ================================= =======================================
+* ``gd`` -- no keys of its own: ``optax.sgd(lr)``;
+* ``momentum`` -- ``beta=0.9``, ``nesterov=false``: ``optax.sgd(lr, momentum=beta, nesterov=...)``;
+* ``adam`` -- ``b1=0.9``, ``b2=0.999``, ``eps=1e-8``: ``optax.adam(lr, b1, b2, eps)``.
 """
 
 from __future__ import annotations

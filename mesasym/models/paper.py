@@ -1,4 +1,4 @@
-"""The paper's model in both engines: :class:`mesasym.numeric.model.Parameters` <-> :class:`Model`.
+"""The paper's model in both engines: :class:`mesasym.numeric.model.Parameters` <-> :class:`~mesasym.models.transformer.Model`.
 
 The NumPy pair :math:`(W^{KQ}, W^{PV})` (``3d x 3d``) is exactly the one head of a
 ``layers=1,heads=1,attention=linear`` model on the AR layout (same blocks, same order), so the
@@ -20,7 +20,7 @@ __all__ = ["from_parameters", "to_parameters"]
 
 
 def from_parameters(params: Parameters, spec: ModelSpec | str | None = None) -> Model:
-    """The :class:`Model` with the two matrices of ``params`` (``spec``: the paper's, its init is kept as a label)."""
+    """The :class:`~mesasym.models.transformer.Model` with the two matrices of ``params`` (``spec``: the paper's, its init is kept as a label)."""
     spec = parse_model(spec)
     require(spec.is_paper, f"from_parameters needs the paper's architecture, got {spec.spec()}")
     attention = Attention(jnp.asarray(params.WKQ)[None], jnp.asarray(params.WPV)[None])
@@ -28,7 +28,7 @@ def from_parameters(params: Parameters, spec: ModelSpec | str | None = None) -> 
 
 
 def to_parameters(model: Model) -> Parameters:
-    """The NumPy :class:`Parameters` of a paper-architecture model on an AR task."""
+    """The NumPy :class:`~mesasym.numeric.model.Parameters` of a paper-architecture model on an AR task."""
     require(
         model.spec.is_paper and model.layout.kind == "ar",
         f"only the paper's one-layer linear model on an AR task converts to Parameters, got {model.spec.spec()}",

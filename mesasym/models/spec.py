@@ -4,30 +4,24 @@ Parsed with :func:`mesasym.specs.parse_spec`. A spec is ``paper`` (the paper's o
 linear model, the default), or ``transformer:key=value,...``, or just ``key=value,...``
 (the ``transformer`` family, whose defaults are the paper's model):
 
-===============  ===============================  ==============================================
-key              values (default)                 meaning
-===============  ===============================  ==============================================
-``layers``       integer 1..64 (1)                number of blocks
-``heads``        integer 1..64 (1)                attention heads per block (each with its own
-                                                  ``width x width`` matrices ``W^KQ``, ``W^PV``)
-``attention``    ``linear`` | ``softmax``         linear: the paper's, normalised by
-                 (``linear``)                     :math:`\\rho_t = \\max(t-1, 1)`; softmax of real
-                                                  scores (``score``)
-``score``        ``real`` | ``modulus``           softmax score :math:`\\operatorname{Re}` or
-                 (``real``)                       :math:`|\\cdot|` of :math:`e_i^* W^{KQ} e_t`,
-                                                  divided by :math:`\\sqrt{\\text{width}}`
-``mlp``          ``none`` | ``relu`` | ``gelu``   a two-layer MLP after the attention
-``mlp_width``    integer (``4 width``)            its hidden width
-``norm``         ``none`` | ``layer``             pre-norm LayerNorm before attention and MLP
-``width``        integer (the task's minimum)     embedding width; extra coordinates are zero
-``shared``       ``true`` | ``false``             one set of weights for every layer
-``init``         ``[paper:a=..,b=..]`` |          initial weights (:mod:`mesasym.models.init`)
-                 ``[random:scale=..]`` | ``ones``
-                 (``[paper:a=0.1,b=0.1]``)
-===============  ===============================  ==============================================
+* ``layers`` -- integer 1..64 (1): number of blocks;
+* ``heads`` -- integer 1..64 (1): attention heads per block, each with its own
+  ``width x width`` matrices ``W^KQ``, ``W^PV``;
+* ``attention`` -- ``linear`` (default; the paper's, normalised by
+  :math:`\\rho_t = \\max(t-1, 1)`) or ``softmax`` (of real scores, ``score``);
+* ``score`` -- ``real`` (default) or ``modulus``: the softmax score is
+  :math:`\\operatorname{Re}` or :math:`|\\cdot|` of :math:`e_i^* W^{KQ} e_t`, divided by
+  :math:`\\sqrt{\\text{width}}`;
+* ``mlp`` -- ``none`` (default), ``relu`` or ``gelu``: a two-layer MLP after the attention;
+* ``mlp_width`` -- integer (default ``4 width``): its hidden width;
+* ``norm`` -- ``none`` (default) or ``layer``: pre-norm LayerNorm before attention and MLP;
+* ``width`` -- integer (default the task's minimum): embedding width, extra coordinates zero;
+* ``shared`` -- ``true`` or ``false`` (default): one set of weights for every layer;
+* ``init`` -- ``[paper:a=..,b=..]`` (default ``a = b = 0.1``), ``[random:scale=..]`` or
+  ``ones``: the initial weights (:mod:`mesasym.models.init`).
 
 Extending the registry: :func:`register_key` adds a key to the ``transformer`` family (its
-value lands in :attr:`ModelSpec.options`), :data:`mesasym.models.init.INITIALIZERS` takes new
+value lands in ``ModelSpec.options``), :data:`mesasym.models.init.INITIALIZERS` takes new
 ``init`` families; a hand-built model such as ``construction=gd,steps=K`` is one of each.
 """
 
@@ -71,7 +65,7 @@ _CHECKS: dict[str, Callable[[str], str]] = {}
 def register_key(key: Key, check: Callable[[str], str] | None = None) -> None:
     """Add ``key`` to the ``transformer`` family; ``check`` normalises (or rejects) its value.
 
-    The parsed value is in :attr:`ModelSpec.options` under ``key.name``. Registering a name
+    The parsed value is in ``ModelSpec.options`` under ``key.name``. Registering a name
     twice is allowed when it is the same key (module reloads).
     """
     existing = next((k for k in _KEYS if k.name == key.name), None)

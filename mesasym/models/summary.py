@@ -6,13 +6,15 @@ For layer ``l`` with heads ``h`` and the paper's blocks of :mod:`mesasym.models.
 
 * ``a_l`` -- the mean over heads of the mean real diagonal of :math:`K_h`;
 * ``b_l`` -- the sum over heads of the mean real diagonal of :math:`V_h` (heads add up);
-* ``ab_l`` -- :math:`\sum_h \operatorname{mean}_j \operatorname{Re}(K_h)_{jj}\operatorname{Re}(V_h)_{jj}`;
+* ``ab_l`` -- :math:`\sum_h \operatorname{mean}_j \operatorname{Re}(K_h)_{jj}\operatorname{Re}(V_h)_{jj}`
+  (on regression tasks, where :math:`K_h` is ``d x d`` and :math:`V_h` is ``1 x 1``, the sum over
+  heads of the product of the two means);
 * ``off_manifold_l`` -- the Frobenius norm of both attention matrices of every head minus
   :math:`\bar a_h I` and :math:`\bar b_h I` in the two blocks (:math:`\bar a_h`, :math:`\bar b_h`
   the complex means of the diagonals): zero exactly on the paper's manifold (MLP and norm
   weights are not included).
 
-With one head these are :attr:`~mesasym.numeric.model.Parameters.a`, ``.b``, ``.ab`` and
+One entry per distinct block (one for ``shared`` models). With one head these are :attr:`~mesasym.numeric.model.Parameters.a`, ``.b``, ``.ab`` and
 ``.off_manifold_norm()`` of the NumPy model.
 """
 

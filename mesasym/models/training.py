@@ -34,7 +34,7 @@ __all__ = ["TrainingRun", "train", "evaluate", "step_function"]
 
 @dataclass(frozen=True)
 class TrainingRun:
-    """The trained model, the recorded history (:meth:`Recorder.columns`) and the last loss."""
+    """The trained model, the recorded history (:meth:`~mesasym.numeric.history.Recorder.columns`) and the last loss."""
 
     model: Model
     history: Mapping[str, np.ndarray]
@@ -74,7 +74,7 @@ def train(
 ) -> TrainingRun:
     """Train ``model`` for ``steps`` steps of size ``lr`` (module docstring).
 
-    ``sample`` is the fixed training :class:`Batch` or ``step -> Batch`` (a fresh sample per
+    ``sample`` is the fixed training :class:`~mesasym.tasks.batch.Batch` or ``step -> Batch`` (a fresh sample per
     step). ``on_step(step, loss)`` is called at every step ``0..steps``.
     """
     require(isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0, f"lr={lr!r} must be a positive finite number")

@@ -41,11 +41,11 @@ from mesasym.tasks.sequences import sample_sequences, sequences_from
 if TYPE_CHECKING:
     from mesasym.laws import InitialTokenDistribution, TransitionLaw
 
-__all__ = ["AR", "Unitary", "Orthogonal", "Rotation", "Noisy", "Nonlinear", "ar_batch", "squash", "haar_unitary"]
+__all__ = ["AR", "Unitary", "Orthogonal", "Rotation", "DiagonalRecursion", "Noisy", "Nonlinear", "ar_batch", "squash", "haar_unitary"]
 
 
 def ar_batch(X: np.ndarray, oracle: np.ndarray | None = None) -> Batch:
-    """The :class:`Batch` of sequences ``X`` (``(n, T, d)``): ``u_p = x_p``, ``v_p = x_{p+1}``.
+    """The :class:`~mesasym.tasks.batch.Batch` of sequences ``X`` (``(n, T, d)``): ``u_p = x_p``, ``v_p = x_{p+1}``.
 
     ``oracle`` (``(n, T-2, d)``, the conditional means of ``x_3..x_T``) defaults to the
     targets themselves (a noiseless recursion).
@@ -183,7 +183,7 @@ class Rotation(Task):
 
 
 @dataclass(frozen=True)
-class _DiagonalRecursion(Task):
+class DiagonalRecursion(Task):
     """``x_{t+1} = W m(x_t) + noise_t`` with ``W`` as in ``ar``: the shared sampler of ``noisy`` and ``nonlinear``."""
 
     layout: ClassVar[str] = "ar"
@@ -205,7 +205,7 @@ class _DiagonalRecursion(Task):
 
 
 @dataclass(frozen=True)
-class Noisy(_DiagonalRecursion):
+class Noisy(DiagonalRecursion):
     """``x_{t+1} = W x_t + sigma eps_t`` (module docstring)."""
 
     sigma: float = 0.1
@@ -216,7 +216,7 @@ class Noisy(_DiagonalRecursion):
 
 
 @dataclass(frozen=True)
-class Nonlinear(_DiagonalRecursion):
+class Nonlinear(DiagonalRecursion):
     """``x_{t+1} = W sigma_beta(x_t)`` (module docstring)."""
 
     beta: float = 1.0

@@ -51,6 +51,12 @@ def _dtype(dtype: object) -> np.dtype:
     return dt  # type: ignore[return-value]
 
 
+def _number_text(value: float) -> str:
+    """The shortest text that reads back to ``value`` (``0.1``, ``2``, ``1e-05``)."""
+    text = repr(value)
+    return text[:-2] if text.endswith(".0") else text
+
+
 def nonnegative(value: str, key: str, spec: str) -> float:
     """A finite number ``>= 0`` read from a spec value (one-line error otherwise)."""
     try:
@@ -76,7 +82,7 @@ class Task(ABC):
 
     def spec(self) -> str:
         """The text spec, e.g. ``noisy:sigma=0.1`` (parses back to an equal task)."""
-        values = [f"{f.name}={getattr(self, f.name):g}" for f in fields(self)]
+        values = [f"{f.name}={_number_text(getattr(self, f.name))}" for f in fields(self)]
         return self.name + (":" + ",".join(values) if values else "")
 
     def __str__(self) -> str:

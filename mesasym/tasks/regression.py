@@ -28,11 +28,13 @@ from mesasym.errors import require
 from mesasym.tasks.base import Task
 from mesasym.tasks.batch import Batch
 
-__all__ = ["LinearRegression", "NoisyRegression", "NonlinearRegression"]
+__all__ = ["RegressionTask", "LinearRegression", "NoisyRegression", "NonlinearRegression"]
 
 
 @dataclass(frozen=True)
-class _Regression(Task):
+class RegressionTask(Task):
+    """The shared sampler of the regression tasks: inputs, then the teacher (``_teacher``), then the noise."""
+
     layout: ClassVar[str] = "regression"
     is_complex: ClassVar[bool] = False
 
@@ -60,7 +62,7 @@ class _Regression(Task):
 
 
 @dataclass(frozen=True)
-class LinearRegression(_Regression):
+class LinearRegression(RegressionTask):
     """``y = w . x``, ``w ~ N(0, I)`` (module docstring)."""
 
     name: ClassVar[str] = "regression:linear"
@@ -82,7 +84,7 @@ class NoisyRegression(LinearRegression):
 
 
 @dataclass(frozen=True)
-class NonlinearRegression(_Regression):
+class NonlinearRegression(RegressionTask):
     """A two-layer ReLU teacher (module docstring)."""
 
     hidden: int = 100

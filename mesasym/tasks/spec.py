@@ -39,7 +39,7 @@ TASK_NAMES: tuple[str, ...] = tuple(_FAMILIES)
 
 
 def parse_task(spec: str | Task | None = None) -> Task:
-    """The task of a spec (``None`` or ``""``: ``ar``); a :class:`Task` passes through.
+    """The task of a spec (``None`` or ``""``: ``ar``); a :class:`~mesasym.tasks.base.Task` passes through.
 
     >>> parse_task("noisy:sigma=0.5").spec()
     'noisy:sigma=0.5'
