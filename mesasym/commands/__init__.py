@@ -13,6 +13,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "mesasym.commands.capability",
     "mesasym.commands.explore",
     "mesasym.commands.train",
+    "mesasym.commands.probe",
     "mesasym.commands.reproduce",
     "mesasym.commands.property_test",
     "mesasym.commands.sweep",

@@ -45,6 +45,7 @@ from mesasym.models.init import INITIALIZERS, init_model  # noqa: E402
 from mesasym.models.paper import from_parameters, to_parameters  # noqa: E402
 from mesasym.models.spec import PAPER, ModelSpec, parse_model, register_key  # noqa: E402
 from mesasym.models.transformer import Model, apply, loss, per_problem_loss, predict  # noqa: E402
+from mesasym.models.construction import build_construction, is_construction  # noqa: E402 - registers construction=gd (issue 24)
 
 __all__ = [
     "INITIALIZERS",
@@ -63,4 +64,6 @@ __all__ = [
     "to_convention",
     "to_parameters",
     "value_and_gradient",
+    "build_construction",
+    "is_construction",
 ]
