@@ -38,6 +38,7 @@ from mesasym.compare.capability import CapabilityReport, PositionCheck, Position
 from mesasym.compare.capability_trained import is_recovered
 from mesasym.compare import deep_fixed_point, deep_invariance
 from mesasym.compare import monte_carlo as mc
+from mesasym.compare import probe
 from mesasym.compare.fixed_point import corollary_row, numeric_rows, reduced_checks
 from mesasym.compare.fixed_point_numeric import floored_estimate
 from mesasym.compare.fixed_point_reduction import invariance_row, loss_row
@@ -104,6 +105,15 @@ def _trajectory_floor() -> list[bool]:
     exact = population_trajectory(tau, np.ones(3), np.ones(3), 1, "1/5", "1/10", "1/10", 0.0, 0.0)
     off = population_trajectory(tau, exact["closed_a"] * (1 + 1.5e-12), exact["closed_b"], 1, "1/5", "1/10", "1/10", 0.0, 0.0)
     return [bool(off["error"] <= off["tolerance"])]
+
+
+def _probe_row(name: str, distance: float, parameters: int) -> probe.AlgorithmRow:
+    return probe.AlgorithmRow(name, name.split(":")[0], None, {}, parameters, distance, 0.0, [distance], None, None, 0.0, [0.0])
+
+
+def _probe_close(best: float, neighbour: float) -> list[bool]:
+    """Whether the probe calls ``gd:k=1`` at ``best`` close, with ``ols`` at ``neighbour``."""
+    return [probe.verdict([_probe_row("gd:k=1", best, 1), _probe_row("ols", neighbour, 0)])[1]]
 
 
 def _se_floor() -> list[bool]:
@@ -221,6 +231,19 @@ TOLERANCES: dict[str, Tolerance] = {
         "an off-manifold gradient of 1.5e-10 of the largest entry counted as zero (invariant)",
         lambda: [deep_invariance.InvarianceRow("gaussian", 2, 2, 4, 1.5e-10, (), (), True, 0.0).invariant],
     ),
+    "probe.TAU_MAX": Tolerance(
+        "a relative squared distance of 1.5e-2 to the nearest algorithm (12 % RMS) called close",
+        lambda: _probe_close(1.5e-2, 1.0),
+    ),
+    "probe.SEPARATION": Tolerance(
+        "an algorithm at 1e-3 called close while its nearest neighbour is only 3.5 times farther",
+        lambda: _probe_close(1e-3, 3.5e-3),
+        lambda value: value / 10,
+    ),
+    "probe.EQUIVALENCE_FLOOR": Tolerance(
+        "gd:k=2 at 1.5e-10 (no sampling error) counted as equivalent to an exact gd:k=3 match",
+        lambda: [probe.verdict([_probe_row("gd:k=3", 0.0, 3), _probe_row("gd:k=2", 1.5e-10, 2)])[0] == "gd:k=2"],
+    ),
     "trajectory.TRAJECTORY_FLOOR": Tolerance(
         "a population trajectory 1.5e-12 (relative) off the closed form with an exact solver (rtol = atol = 0)",
         _trajectory_floor,
@@ -246,6 +269,7 @@ SETTINGS: dict[str, str] = {
     "step count; numeric-converged judges the run",
     "deep_fixed_point.MC_SCALE": "where the Monte Carlo row samples (the start plus noise of this scale); decides "
     "no verdict, MC_SIGMAS does",
+    "probe.JACOBIAN_PROBLEMS": "how many held-out problems the sensitivity cosine is averaged over; decides no verdict",
     "trajectory._DPS": "working digits of the closed-form evaluation (far below float64 noise)",
 }
 

@@ -73,7 +73,7 @@ def is_construction(spec: ModelSpec) -> bool:
 
 def _etas(spec: ModelSpec, K: int) -> np.ndarray:
     text = spec.option("eta") or "auto"
-    tokens = [t.strip() for t in text.strip("()").replace("'", "").split(",") if t.strip()]
+    tokens = [t.strip() for t in text.split(",") if t.strip()]
     text = ",".join(tokens)
     if tokens == ["auto"]:
         return default_steps(K)

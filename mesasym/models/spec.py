@@ -62,6 +62,11 @@ _BUILTIN = {key.name for key in _KEYS}
 _CHECKS: dict[str, Callable[[str], str]] = {}
 
 
+def _joined(value: str | tuple[str, ...]) -> str:
+    """The text of a parsed value: a list key's values joined by ``,`` (so the spec reads back)."""
+    return ",".join(value) if isinstance(value, tuple) else str(value)
+
+
 def register_key(key: Key, check: Callable[[str], str] | None = None) -> None:
     """Add ``key`` to the ``transformer`` family; ``check`` normalises (or rejects) its value.
 
@@ -194,7 +199,7 @@ def parse_model(spec: str | ModelSpec | None = None) -> ModelSpec:
         value = str(v[key])
         return None if value.lower() == "auto" else _integer(value, key, low, high, text)
 
-    options = tuple((k.name, _CHECKS.get(k.name, str)(str(v[k.name]))) for k in _KEYS if k.name not in _BUILTIN)
+    options = tuple((k.name, _CHECKS.get(k.name, str)(_joined(v[k.name]))) for k in _KEYS if k.name not in _BUILTIN)
     return ModelSpec(
         layers=_integer(str(v["layers"]), "layers", 1, MAX_LAYERS, text),
         heads=_integer(str(v["heads"]), "heads", 1, MAX_HEADS, text),
