@@ -120,6 +120,12 @@ BAD_INPUT: dict[str, list[tuple[list[str], str]]] = {
         (["--max-steps", "0"], "argument --max-steps"),
         (["--latex", UNWRITABLE_DIR], "is not writable"),
     ],
+    "probe": [
+        (["no/such/file.npz"], "is neither a file nor a spec"),
+        (["gd:k=0"], "k=0 must be an integer from 1"),
+        (["ols", "--algorithm", "ridge:lambda=-0.5"], "lambda=-0.5 must be > 0"),
+        (["ols", "--held-out", "1"], "--held-out"),
+    ],
     "train": [
         (["--T", "2"], "argument --T"),
         (["--samples", "0"], "argument --samples"),

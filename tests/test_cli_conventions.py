@@ -175,6 +175,8 @@ CHEAP = {
     "dynamics": ["--no-full", "--T", "10", "--d", "2"],
     "train": ["--samples", "50", "--test-samples", "0", "--T", "6", "--d", "2", "--steps", "5"],
     "property-test": ["--list"],
+    "probe": ["gd:k=1", "--problems", "20", "--held-out", "20", "--jacobian-problems", "2", "--length", "6",
+              "--algorithm", "gd:k=1", "--algorithm", "zero"],
 }
 #: Covered elsewhere: reproduce trains 9-18 runs and plots (tests/test_figures.py), sweep needs a spec
 #: and a Dask cluster (tests/test_sweep*.py).
